@@ -1,0 +1,159 @@
+/**
+ * The environment of each deployable, validated once at start (nothing else reads process.env).
+ * Names follow the seed's Appendix A; PORT, WORKER_PORT and REDIS_QUEUE_DB as in the foundation issue.
+ * Dev defaults apply only when NODE_ENV is not "production": in production a missing URL or secret is an error.
+ */
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const postgresUrl = z
+  .string()
+  .url()
+  .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// or postgresql:// URL');
+
+const redisUrl = z
+  .string()
+  .url()
+  .refine((v) => /^rediss?:\/\//.test(v), 'must be a redis:// or rediss:// URL');
+
+const csv = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+
+const secret = z.string().min(32, 'must be at least 32 characters');
+
+/** Variables both deployables read. */
+export const baseEnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  DATABASE_URL: postgresUrl,
+  DATABASE_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(500).default(10),
+  DATABASE_CONNECTION_TIMEOUT: z.coerce.number().int().min(100).default(20_000),
+
+  REDIS_URL: redisUrl,
+  /** Queues live in their own Redis database so a cache flush never touches jobs. */
+  REDIS_QUEUE_DB: z.coerce.number().int().min(0).max(15).default(1),
+  /** Prefix of every Redis key and BullMQ queue (tests give each file its own). */
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]+$/, 'letters, digits, ":", "_" and "-" only')
+    .default('dawg'),
+
+  AWS_S3_BUCKET: z.string().min(3).max(63),
+  AWS_ACCESS_KEY_ID: z.string().min(1),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1),
+  AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must look like us-east-1'),
+  AWS_CLOUDFRONT_URL: z.string().url().optional(),
+  /** S3-compatible endpoint (path-style); unset means AWS itself. */
+  S3_ENDPOINT: z.string().url().optional(),
+
+  ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  ANTHROPIC_BASE_URL: z.string().url().optional(),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_BASE_URL: z.string().url().optional(),
+  GOOGLE_AI_API_KEY: z.string().min(1).optional(),
+  SUNO_API_KEY: z.string().min(1).optional(),
+  SUNO_BASE_URL: z.string().url().optional(),
+
+  ENABLE_METRICS: bool.default(true),
+  SENTRY_DSN: z.string().url().optional(),
+
+  FEATURE_CHAT_TO_CREATE: bool.default(true),
+  FEATURE_COLLABORATION: bool.default(true),
+  FEATURE_AI_MIXING: bool.default(true),
+
+  SMTP_HOST: z.string().min(1).optional(),
+  SMTP_PORT: port.optional(),
+  SMTP_USER: z.string().optional(),
+  SMTP_PASSWORD: z.string().optional(),
+  EMAIL_FROM: z.string().min(3).default('DAWG AI <noreply@dawg-ai.com>'),
+
+  /** Grace period for in-flight work on SIGTERM. */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(25_000),
+});
+
+export const apiEnvSchema = baseEnvSchema.extend({
+  PORT: port.default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  JWT_SECRET: secret,
+  SESSION_SECRET: secret,
+  CORS_ORIGINS: csv.default(['http://localhost:5173', 'http://127.0.0.1:5173']),
+  /** Whether X-Forwarded-For is believed (set behind Railway/Vercel). */
+  TRUST_PROXY: bool.default(false),
+  RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(100),
+  RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(15 * 60 * 1000),
+  WHITELISTED_IPS: csv.default([]),
+  /** Per-route request timer (seed hardening 5.3): 408 after this long. */
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(10).default(30_000),
+  /** Seed hardening 5.2: 10 MB request bodies. */
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+  COOKIE_DOMAIN: z.string().optional(),
+  PUBLIC_URL: z.string().url().optional(),
+  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_/, 'must start with sk_test_, sk_live_ or rk_').optional(),
+  STRIPE_PUBLISHABLE_KEY: z.string().regex(/^pk_(test|live)_/, 'must start with pk_test_ or pk_live_').optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_/, 'must start with whsec_').optional(),
+  STRIPE_API_HOST: z.string().optional(),
+  WORKER_HEALTH_URL: z.string().url().optional(),
+});
+
+export const workerEnvSchema = baseEnvSchema.extend({
+  WORKER_PORT: port.default(3001),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+});
+
+export type ApiEnv = z.infer<typeof apiEnvSchema>;
+export type WorkerEnv = z.infer<typeof workerEnvSchema>;
+
+/** Applied only outside production, so `pnpm dev` and the tests work on a fresh machine. */
+export const DEV_DEFAULTS: Readonly<Record<string, string>> = {
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  AWS_S3_BUCKET: 'dawg-ai-audio-dev',
+  AWS_ACCESS_KEY_ID: 'S3RVER',
+  AWS_SECRET_ACCESS_KEY: 'S3RVER',
+  AWS_REGION: 'us-east-1',
+  S3_ENDPOINT: 'http://127.0.0.1:4569',
+  JWT_SECRET: 'dev-only-jwt-secret-0123456789abcdef0123456789abcdef',
+  SESSION_SECRET: 'dev-only-session-secret-0123456789abcdef0123456789ab',
+};
+
+export class EnvError extends Error {
+  constructor(readonly issues: { variable: string; reason: string }[]) {
+    super(
+      'Invalid environment:\n' + issues.map((i) => `  ${i.variable}: ${i.reason}`).join('\n'),
+    );
+    this.name = 'EnvError';
+  }
+}
+
+/** Parse an environment; throws EnvError naming every bad variable. Empty strings count as unset. */
+export function parseEnv<S extends z.ZodType>(
+  schema: S,
+  env: Record<string, string | undefined> = process.env,
+): z.infer<S> {
+  const cleaned: Record<string, string> = {};
+  const production = env.NODE_ENV === 'production';
+  if (!production) Object.assign(cleaned, DEV_DEFAULTS);
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') cleaned[k] = v;
+  const result = schema.safeParse(cleaned);
+  if (!result.success) {
+    throw new EnvError(
+      result.error.issues.map((i) => ({
+        variable: i.path.join('.') || '(root)',
+        reason: i.message,
+      })),
+    );
+  }
+  return result.data;
+}
