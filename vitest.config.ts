@@ -1,5 +1,25 @@
 import { defineConfig } from 'vitest/config';
 
+// vitest 5 declares Node >= 22; on Node 20 its error reporter calls Map.groupBy, which Node 20 lacks, and a failing
+// test then reports "Map.groupBy is not a function" instead of its assertion. The config runs in the main process.
+if (typeof (Map as { groupBy?: unknown }).groupBy !== 'function') {
+  Object.defineProperty(Map, 'groupBy', {
+    configurable: true,
+    writable: true,
+    value<K, T>(items: Iterable<T>, key: (item: T, index: number) => K): Map<K, T[]> {
+      const groups = new Map<K, T[]>();
+      let i = 0;
+      for (const item of items) {
+        const k = key(item, i++);
+        const g = groups.get(k);
+        if (g) g.push(item);
+        else groups.set(k, [item]);
+      }
+      return groups;
+    },
+  });
+}
+
 /**
  * One vitest run across packages, three projects:
  * - unit: pure logic, no servers (`*.test.ts`)

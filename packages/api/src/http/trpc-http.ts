@@ -1,0 +1,56 @@
+/**
+ * tRPC over HTTP at `/trpc/<procedure>` (batching on). Mutations are accepted only as `application/json`: a
+ * cross-site form or `text/plain` POST (a "simple" request, sent without a CORS preflight) is refused with 415
+ * before its body is read, which closes the CSRF hole that cookie sessions would otherwise open.
+ */
+import { AppError } from '@dawg/shared';
+import { fastifyRequestHandler } from '@trpc/server/adapters/fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppDeps } from '../deps';
+import { createHttpContextFactory } from '../context';
+import type { ApiMetrics } from '../metrics';
+import { appRouter } from '../router';
+import { TRPC_ROUTE } from './metrics-routes';
+
+/** Enough for a screen's worth of queries; bounds the work one request can ask for. */
+export const TRPC_MAX_BATCH_SIZE = 50;
+
+export function isJsonContentType(value: string | undefined): boolean {
+  const mime = value?.split(';', 1)[0]?.trim().toLowerCase();
+  return mime === 'application/json';
+}
+
+export async function registerTrpcHttp(app: FastifyInstance, deps: AppDeps, metrics: ApiMetrics): Promise<void> {
+  const createContext = createHttpContextFactory(deps, metrics);
+  // Encapsulated: the raw-string JSON parser applies to tRPC only (tRPC parses the body itself).
+  await app.register(async (scope) => {
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+    scope.addHook('onRequest', async (request) => {
+      if (request.method === 'POST' && !isJsonContentType(request.headers['content-type'])) {
+        throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'tRPC accepts application/json only');
+      }
+    });
+
+    scope.route({
+      method: ['GET', 'POST'],
+      url: TRPC_ROUTE,
+      handler: async (request: FastifyRequest, reply: FastifyReply) => {
+        await fastifyRequestHandler({
+          router: appRouter,
+          req: request,
+          res: reply,
+          path: (request.params as { path: string }).path,
+          maxBatchSize: TRPC_MAX_BATCH_SIZE,
+          createContext,
+          onError: ({ error, path }) => {
+            if (error.code === 'INTERNAL_SERVER_ERROR')
+              request.log.error({ err: error.cause ?? error, path }, 'tRPC error');
+          },
+        });
+        return reply;
+      },
+    });
+  });
+}

@@ -1,0 +1,179 @@
+/**
+ * The api host: one Fastify server on one port serving REST, tRPC over HTTP (`/trpc/*`), WebSockets (`/trpc` for
+ * subscriptions, `/` for ping/pong), `/health` and `/metrics`. `buildServer` wires everything; `close()` shuts down
+ * gracefully (see there).
+ */
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { ApiEnv } from '@dawg/shared';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { WebSocketServer } from 'ws';
+import { type AppDeps, createDeps } from './deps';
+import { registerRestErrorHandling } from './errors/rest';
+import { registerMetrics } from './http/metrics-routes';
+import { registerRequestTimeout } from './http/request-timeout';
+import { isAllowedWsOrigin, registerSecurity } from './http/security';
+import { registerStatusRoutes } from './http/status-routes';
+import { registerTrpcHttp } from './http/trpc-http';
+import { type ApiMetrics, createMetrics } from './metrics';
+import { appRouter } from './router';
+import { createMainSocketServer } from './ws/main-socket';
+import { createTrpcSocketServer } from './ws/trpc-ws';
+import { createUpgradeRouter, type UpgradeRouter } from './ws/upgrade';
+
+export interface BuildServerOptions {
+  env: ApiEnv;
+  /** false = silent; true/undefined = JSON logs at LOG_LEVEL; an object = pino options or a pino logger. */
+  logger?: boolean | object;
+  /** Extra routes registered after the built-in ones (tests use it for deliberately slow routes). */
+  extraRoutes?: (app: FastifyInstance) => void | Promise<void>;
+}
+
+export interface ApiServer {
+  app: FastifyInstance;
+  deps: AppDeps;
+  metrics: ApiMetrics;
+  upgrades: UpgradeRouter;
+  /** Listens on env.HOST:env.PORT (0 = any free port) and resolves with the base URL. */
+  listen(): Promise<string>;
+  /** Graceful shutdown; idempotent. */
+  close(): Promise<void>;
+}
+
+/** Lets a WebSocket finish its close handshake before it is cut. */
+const WS_CLOSE_GRACE_MS = 2_000;
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+function isLogger(value: object): value is FastifyBaseLogger {
+  return (
+    typeof (value as { child?: unknown }).child === 'function' &&
+    typeof (value as { info?: unknown }).info === 'function'
+  );
+}
+
+function loggerOptions(
+  env: ApiEnv,
+  logger: BuildServerOptions['logger'],
+): Partial<FastifyServerOptions> & {
+  loggerInstance?: FastifyBaseLogger;
+} {
+  if (logger === false) return { logger: false };
+  const base = {
+    level: env.LOG_LEVEL,
+    base: { service: 'api' },
+    redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]'],
+  };
+  if (logger === true || logger === undefined) return { logger: base };
+  if (isLogger(logger)) return { loggerInstance: logger };
+  return { logger: { ...base, ...logger } };
+}
+
+export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> {
+  const { env } = opts;
+  const app = Fastify({
+    ...loggerOptions(env, opts.logger),
+    // Batched tRPC GETs put every procedure name in one path parameter.
+    routerOptions: { maxParamLength: 5_000 },
+    bodyLimit: env.BODY_LIMIT_BYTES,
+    trustProxy: env.TRUST_PROXY,
+    requestIdHeader: false,
+    // A caller's id is kept (tracing across services) if it is short and harmless in logs; otherwise a fresh one.
+    genReqId: (req) => {
+      const header = req.headers['x-request-id'];
+      return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
+    },
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    done();
+  });
+
+  const metrics = createMetrics({ enabled: env.ENABLE_METRICS });
+  const { close: closeDeps, ...deps } = await createDeps(env, app.log);
+  try {
+    registerRestErrorHandling(app);
+    await registerSecurity(app, env.CORS_ORIGINS);
+    registerRequestTimeout(app, env.REQUEST_TIMEOUT_MS);
+    registerMetrics(app, metrics, new Set(Object.keys(appRouter._def.procedures)));
+    registerStatusRoutes(app, deps);
+    await registerTrpcHttp(app, deps, metrics);
+    if (opts.extraRoutes) await opts.extraRoutes(app);
+  } catch (err) {
+    await closeDeps();
+    throw err;
+  }
+
+  const upgrades = createUpgradeRouter({
+    server: app.server,
+    log: app.log,
+    metrics,
+    isAllowedOrigin: (origin) => isAllowedWsOrigin(origin, env.CORS_ORIGINS),
+  });
+  const trpcWs = createTrpcSocketServer(deps, metrics, app.log);
+  upgrades.add('/trpc', trpcWs.wss);
+  upgrades.add('/', createMainSocketServer(app.log));
+
+  // Fastify order on close: preClose → server.close() (waits for in-flight HTTP) → onClose.
+  app.addHook('preClose', async () => {
+    upgrades.stop();
+    trpcWs.broadcastReconnectNotification();
+    await Promise.all(upgrades.servers().map(closeClients));
+  });
+  app.addHook('onClose', async () => {
+    await Promise.all(upgrades.servers().map((wss) => new Promise<void>((resolve) => wss.close(() => resolve()))));
+    await closeDeps();
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    deps,
+    metrics,
+    upgrades,
+    async listen() {
+      await app.listen({ host: env.HOST, port: env.PORT });
+      const { port } = app.server.address() as AddressInfo;
+      const host = env.HOST === '0.0.0.0' || env.HOST === '::' ? '127.0.0.1' : env.HOST;
+      return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    },
+    close() {
+      closing ??= (async () => {
+        const closed = app.close();
+        // In-flight requests get SHUTDOWN_TIMEOUT_MS to finish; then their connections are cut.
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<'timeout'>((resolve) => {
+          timer = setTimeout(() => resolve('timeout'), env.SHUTDOWN_TIMEOUT_MS);
+        });
+        const outcome = await Promise.race([closed.then(() => 'closed' as const), deadline]);
+        clearTimeout(timer);
+        if (outcome === 'timeout') {
+          app.log.warn({ timeoutMs: env.SHUTDOWN_TIMEOUT_MS }, 'shutdown deadline passed, closing connections');
+          app.server.closeAllConnections();
+          for (const wss of upgrades.servers()) for (const ws of wss.clients) ws.terminate();
+        }
+        await closed;
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Closes every client of a ws server with 1001 (going away), terminating those that do not finish the handshake. */
+async function closeClients(wss: WebSocketServer): Promise<void> {
+  const clients = [...wss.clients];
+  await Promise.all(
+    clients.map(
+      (ws) =>
+        new Promise<void>((resolve) => {
+          if (ws.readyState === ws.CLOSED) return resolve();
+          const timer = setTimeout(() => ws.terminate(), WS_CLOSE_GRACE_MS);
+          ws.once('close', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          ws.close(1001, 'Server shutting down');
+        }),
+    ),
+  );
+}

@@ -1,0 +1,76 @@
+/**
+ * Queue and job names and the zod schema of every job payload. Producers (api) and consumers (worker) both import
+ * these, so a payload is validated against the same schema on both sides. Payloads carry ids only: no secrets, no
+ * user content (the worker reads the row).
+ */
+import { z } from 'zod';
+
+export const QUEUE_NAMES = {
+  generate: 'generate',
+  analyze: 'analyze',
+  mixdown: 'mixdown',
+  maintenance: 'maintenance',
+} as const;
+export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
+export const queueNameSchema = z.enum(Object.values(QUEUE_NAMES) as [QueueName, ...QueueName[]]);
+
+export const JOB_NAMES = {
+  generate: 'generate',
+  analyze: 'analyze',
+  mixdown: 'mixdown',
+  /** Re-enqueue generations left `queued` with no job (crash between commit and enqueue). */
+  sweepStaleGenerations: 'sweep-stale-generations',
+  /** Release budget holds whose job is gone, so money is never held forever. */
+  releaseExpiredHolds: 'release-expired-holds',
+  purgeExpiredSessions: 'purge-expired-sessions',
+  /** Delete S3 objects of tracks soft-deleted long enough ago. */
+  purgeDeletedTracks: 'purge-deleted-tracks',
+} as const;
+export type JobName = (typeof JOB_NAMES)[keyof typeof JOB_NAMES];
+
+export const generateJobSchema = z.object({ generationId: z.uuid() });
+export const analyzeJobSchema = z.object({ trackId: z.uuid() });
+export const mixdownJobSchema = z.object({ projectId: z.uuid(), mixdownId: z.uuid() });
+/** Maintenance jobs are repeatable; `olderThanMs` overrides the job's default age threshold (tests shorten it). */
+export const maintenanceJobSchema = z.object({ olderThanMs: z.number().int().min(0).optional() });
+
+export type GenerateJob = z.infer<typeof generateJobSchema>;
+export type AnalyzeJob = z.infer<typeof analyzeJobSchema>;
+export type MixdownJob = z.infer<typeof mixdownJobSchema>;
+export type MaintenanceJob = z.infer<typeof maintenanceJobSchema>;
+
+export interface JobDefinition<S extends z.ZodType = z.ZodType> {
+  name: JobName;
+  queue: QueueName;
+  schema: S;
+}
+
+function job<S extends z.ZodType>(name: JobName, queue: QueueName, schema: S): JobDefinition<S> {
+  return { name, queue, schema };
+}
+
+/** Every job the system knows, keyed by name; the worker's registry must have exactly one handler for each. */
+export const JOBS = {
+  [JOB_NAMES.generate]: job(JOB_NAMES.generate, QUEUE_NAMES.generate, generateJobSchema),
+  [JOB_NAMES.analyze]: job(JOB_NAMES.analyze, QUEUE_NAMES.analyze, analyzeJobSchema),
+  [JOB_NAMES.mixdown]: job(JOB_NAMES.mixdown, QUEUE_NAMES.mixdown, mixdownJobSchema),
+  [JOB_NAMES.sweepStaleGenerations]: job(
+    JOB_NAMES.sweepStaleGenerations,
+    QUEUE_NAMES.maintenance,
+    maintenanceJobSchema,
+  ),
+  [JOB_NAMES.releaseExpiredHolds]: job(JOB_NAMES.releaseExpiredHolds, QUEUE_NAMES.maintenance, maintenanceJobSchema),
+  [JOB_NAMES.purgeExpiredSessions]: job(JOB_NAMES.purgeExpiredSessions, QUEUE_NAMES.maintenance, maintenanceJobSchema),
+  [JOB_NAMES.purgeDeletedTracks]: job(JOB_NAMES.purgeDeletedTracks, QUEUE_NAMES.maintenance, maintenanceJobSchema),
+} as const satisfies Record<JobName, JobDefinition>;
+
+export type JobPayload<N extends JobName> = z.infer<(typeof JOBS)[N]['schema']>;
+
+/** Validate a payload for a named job (producer side before enqueue, consumer side before work). */
+export function parseJobPayload<N extends JobName>(name: N, data: unknown): JobPayload<N> {
+  return JOBS[name].schema.parse(data) as JobPayload<N>;
+}
+
+export function jobsOfQueue(queue: QueueName): JobDefinition[] {
+  return Object.values(JOBS).filter((j) => j.queue === queue);
+}

@@ -1,0 +1,17 @@
+/**
+ * @dawg/testing: the harness every package's tests use (real Postgres, Redis, S3-protocol server, processes, browser).
+ * The vitest globalSetup itself is `@dawg/testing/global-setup` (configured in the root vitest.config.ts).
+ */
+export * from './browser';
+export * from './database';
+export * from './env';
+export * from './fault-proxy';
+export * from './fixtures';
+export * from './launcher';
+export * from './pg-admin';
+export * from './ports';
+export * from './redis';
+export * from './redis-server';
+export * from './repo';
+export * from './s3';
+export { ensureTemplateDatabase, dropLeakedTestDatabases, migrationsHash } from './global-setup';

@@ -1,0 +1,16 @@
+/**
+ * Unknown paths: say so and offer a way back.
+ */
+import { Link, useLocation } from 'react-router';
+
+export function NotFoundPage() {
+  const { pathname } = useLocation();
+  return (
+    <section className="page" aria-labelledby="not-found-title">
+      <h1 id="not-found-title">Page not found</h1>
+      <p>
+        Nothing lives at <code>{pathname}</code>. <Link to="/">Back to the studio</Link>.
+      </p>
+    </section>
+  );
+}

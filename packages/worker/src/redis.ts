@@ -1,0 +1,39 @@
+/**
+ * Redis connections of the worker. Queues live on database REDIS_QUEUE_DB of the REDIS_URL server (the cache and
+ * pub/sub use REDIS_URL's own database), so a cache flush never loses jobs.
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+import type { WorkerEnv } from '@dawg/shared';
+
+/** REDIS_URL with its database replaced by REDIS_QUEUE_DB (ioredis lets a URL's /db win over an options object). */
+export function queueRedisUrl(env: Pick<WorkerEnv, 'REDIS_URL' | 'REDIS_QUEUE_DB'>): string {
+  const url = new URL(env.REDIS_URL);
+  url.pathname = `/${env.REDIS_QUEUE_DB}`;
+  return url.toString();
+}
+
+/** A connection for BullMQ workers: BullMQ requires maxRetriesPerRequest null (blocking commands must not time out). */
+export function createQueueConnection(env: Pick<WorkerEnv, 'REDIS_URL' | 'REDIS_QUEUE_DB'>, opts: RedisOptions = {}) {
+  return new Redis(queueRedisUrl(env), { maxRetriesPerRequest: null, ...opts });
+}
+
+/**
+ * A connection for health checks: no offline queue and one retry, so a ping fails fast when Redis is away instead of
+ * waiting for it to come back.
+ */
+export function createProbeConnection(env: Pick<WorkerEnv, 'REDIS_URL' | 'REDIS_QUEUE_DB'>) {
+  return new Redis(queueRedisUrl(env), {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    connectTimeout: 2_000,
+    retryStrategy: (times) => Math.min(times * 200, 2_000),
+  });
+}
+
+/** CONFIG GET maxmemory-policy; undefined when the server refuses CONFIG (managed Redis often renames it). */
+export async function maxmemoryPolicy(redis: Redis): Promise<string | undefined> {
+  const reply = (await redis.config('GET', 'maxmemory-policy')) as unknown;
+  if (!Array.isArray(reply)) return undefined;
+  const value: unknown = reply[1];
+  return typeof value === 'string' ? value : undefined;
+}
