@@ -32,8 +32,12 @@ if (!existsSync(lockStamp) || !existsSync(path.join(root, 'node_modules', '.bin'
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
-const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
-const child = spawn(tsx, [path.join(root, scripts[target]), ...rest], { cwd: root, stdio: 'inherit' });
+// `node --import tsx` rather than the tsx CLI: the CLI is a second relay process that re-sends signals and kills its
+// child if it does not acknowledge them quickly, which cut the dev stack's own orderly shutdown short.
+const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, scripts[target]), ...rest], {
+  cwd: root,
+  stdio: 'inherit',
+});
 // Forward stop signals (a terminal's Ctrl-C reaches the whole group too, so the child must treat a repeat as one).
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -103,25 +103,39 @@ describe('pnpm dev', () => {
     child = started;
     started.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     started.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((resolve) => started.once('exit', (code) => resolve(code)));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      started.once('exit', (code, signal) => resolve({ code, signal })),
+    );
     const pnpmPid = started.pid as number;
 
+    // Start-up must not outlast the command: if pnpm dev exits early, fail at once with its output.
+    const died = exited.then((r) => {
+      throw new Error(`pnpm dev exited (${r.code ?? r.signal}) during start-up:\n${output.slice(-4000)}`);
+    });
+    died.catch(() => undefined);
+    const whileRunning = <T>(promise: Promise<T>) => Promise.race([promise, died]);
+
     const apiUrl = `http://127.0.0.1:${apiPort}`;
-    const health = await waitFor(
-      async () => {
-        if (started.exitCode !== null) throw new Error(`pnpm dev exited with ${started.exitCode}:\n${output}`);
-        const res = await fetch(`${apiUrl}/health`, { signal: AbortSignal.timeout(3_000) });
-        if (res.status !== 200) return false;
-        return (await res.json()) as { status: string; connections: Record<string, boolean> };
-      },
-      { timeoutMs: 200_000, intervalMs: 500, description: `pnpm dev's api /health (output so far:\n${output.slice(-2000)})` },
+    const health = await whileRunning(
+      waitFor(
+        async () => {
+          const res = await fetch(`${apiUrl}/health`, { signal: AbortSignal.timeout(3_000) });
+          if (res.status !== 200) return false;
+          return (await res.json()) as { status: string; connections: Record<string, boolean> };
+        },
+        { timeoutMs: 200_000, intervalMs: 500, description: "pnpm dev's api /health" },
+      ),
     ).catch((err: unknown) => {
-      throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- pnpm dev output ---\n${output.slice(-4000)}`);
+      throw new Error(
+        `${err instanceof Error ? err.message : String(err)}\n--- pnpm dev output ---\n${output.slice(-4000)}`,
+      );
     });
     expect(health.connections).toEqual({ database: true, redis: true, s3: true });
 
     // The orchestrator prints the banner once api, worker and web answered.
-    await waitFor(() => output.includes('DAWG AI is running'), { timeoutMs: 120_000, description: 'the banner' });
+    await whileRunning(
+      waitFor(() => output.includes('DAWG AI is running'), { timeoutMs: 120_000, description: 'the banner' }),
+    );
     expect(output).toContain('embedded PGlite');
     expect(output).toMatch(/\[seed\]\s+demo demo@dawg-ai\.com: (created|exists)/);
     expect(output).toContain('demo@dawg-ai.com / demo-password');
@@ -154,18 +168,29 @@ describe('pnpm dev', () => {
 
     // Ctrl-C in a terminal signals the whole foreground process group.
     process.kill(-pnpmPid, 'SIGINT');
-    const code = await Promise.race([
+    const result = await Promise.race([
       exited,
       new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 60_000)),
     ]);
-    expect(code, output.slice(-3000)).toBe(0);
-    expect(output).toMatch(/\[dev\]\s+stopped/);
+    // The orchestrator exits 0. pnpm, which got the terminal's SIGINT too, follows the shell convention of dying by
+    // that signal once its script has exited; either way it must not report a failure code.
+    expect(
+      result === 'timeout' ? 'timeout' : result.code === 0 || result.signal === 'SIGINT',
+      output.slice(-3000),
+    ).toBe(true);
+    // Output may still be in flight from the orchestrator (it can outlive pnpm by a moment).
+    await waitFor(() => /\[dev\]\s+stopped, exit 0/.test(output), {
+      timeoutMs: 30_000,
+      description: `the orchestrator's "stopped, exit 0" (output:\n${output.slice(-2000)})`,
+    });
 
     await waitFor(() => pids.every((pid) => !isRunning(pid)), {
       timeoutMs: 15_000,
       description: 'every process of the stack to exit',
     }).catch(() => {
-      const alive = pids.filter(isRunning).map((pid) => `${pid}: ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')}`);
+      const alive = pids
+        .filter(isRunning)
+        .map((pid) => `${pid}: ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')}`);
       throw new Error(`still running after Ctrl-C:\n${alive.join('\n')}`);
     });
     expect(existsSync(pidFilePath(dataDir))).toBe(false);
