@@ -2,19 +2,21 @@
  * Starts real api and worker processes for multi-process tests (k api + m worker instances on one Redis and one
  * database), waits until each answers /health, keeps their output, and stops them with proof that none is left.
  *
+ * Each process listens on port 0 and announces its URL in its `… listening` log line, which the launcher reads: picking
+ * a free port first and passing it on races with every other server that tests start in parallel.
+ *
  * Processes run as `node --import tsx <entry>` rather than through the tsx CLI: the CLI is a shell shim plus a parent
  * node process that spawns the real one, so a SIGKILL to the pid we hold would orphan the actual server.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { freePort } from './ports';
 import { repoPath } from './repo';
 
 export interface LaunchOptions {
   apis?: number;
   workers?: number;
-  /** The environment of every process (testEnv()); PORT / WORKER_PORT are set per process. */
+  /** The environment of every process (testEnv()); PORT / WORKER_PORT are set to 0 per process. */
   env: Record<string, string>;
   /** Entry files, relative to the repo root or absolute. */
   apiEntry?: string;
@@ -28,11 +30,14 @@ export interface LaunchOptions {
 export interface LaunchedProcess {
   name: string;
   kind: 'api' | 'worker';
-  /** Base URL, e.g. http://127.0.0.1:40123 */
+  /** Base URL, e.g. http://127.0.0.1:40123 (known once the process announced it). */
   url: string;
   port: number;
   pid: number;
 }
+
+/** Levels at which the `listening` announcement (info) is printed. */
+const VERBOSE_LEVELS = new Set(['info', 'debug', 'trace']);
 
 export interface ExitInfo {
   code: number | null;
@@ -99,24 +104,46 @@ function resolveEntry(entry: string): string {
   return path.isAbsolute(entry) ? entry : repoPath(entry);
 }
 
-function spawnChild(kind: 'api' | 'worker', index: number, entry: string, env: Record<string, string>, port: number) {
+function spawnChild(kind: 'api' | 'worker', index: number, entry: string, env: Record<string, string>) {
   const name = `${kind}-${index}`;
   const portVar = kind === 'api' ? 'PORT' : 'WORKER_PORT';
+  const logLevel = VERBOSE_LEVELS.has(env.LOG_LEVEL ?? '') ? env.LOG_LEVEL! : 'info';
   const proc = spawn(process.execPath, ['--import', tsxLoader, '--import', orphanGuard, resolveEntry(entry)], {
     cwd: repoPath(),
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, [portVar]: String(port) },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, [portVar]: '0', LOG_LEVEL: logLevel },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: false,
   });
   if (proc.pid === undefined) throw new Error(`could not spawn ${name} (${entry})`);
   living.add(proc);
   const child: Child = {
-    info: { name, kind, url: `http://127.0.0.1:${port}`, port, pid: proc.pid },
+    info: { name, kind, url: '', port: 0, pid: proc.pid },
     proc,
     output: '',
     exit: undefined,
     exitPromise: Promise.resolve({ code: null, signal: null }),
   };
+  let pending = '';
+  const announce = (line: string) => {
+    if (child.info.url || !line.startsWith('{')) return;
+    try {
+      const entry = JSON.parse(line) as { msg?: unknown; url?: unknown };
+      if (typeof entry.msg === 'string' && entry.msg.endsWith('listening') && typeof entry.url === 'string') {
+        const url = new URL(entry.url);
+        if (url.hostname === '0.0.0.0' || url.hostname === '[::]') url.hostname = '127.0.0.1';
+        child.info.url = url.origin;
+        child.info.port = Number(url.port);
+      }
+    } catch {
+      // not a log line
+    }
+  };
+  proc.stdout?.on('data', (chunk: Buffer) => {
+    pending += chunk.toString('utf8');
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) announce(line);
+  });
   const append = (chunk: Buffer) => {
     child.output += chunk.toString('utf8');
     if (child.output.length > LOG_LIMIT) child.output = child.output.slice(-LOG_LIMIT / 2);
@@ -134,27 +161,29 @@ function spawnChild(kind: 'api' | 'worker', index: number, entry: string, env: R
 }
 
 async function waitHealthy(child: Child, timeoutMs: number): Promise<void> {
-  const url = `${child.info.url}/health`;
   const deadline = Date.now() + timeoutMs;
-  let last: string;
+  let last = 'no "listening" announcement yet';
   for (;;) {
+    const url = `${child.info.url}/health`;
     if (child.exit) {
       throw new Error(
         `${child.info.name} exited before it was healthy (code ${child.exit.code}, signal ${child.exit.signal})\n` +
           `--- ${child.info.name} output ---\n${tail(child.output)}`,
       );
     }
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-      const body = await res.text();
-      if (res.status === 200) return;
-      last = `${res.status} ${body.slice(0, 300)}`;
-    } catch (err) {
-      last = (err as Error).message;
+    if (child.info.url) {
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+        const body = await res.text();
+        if (res.status === 200) return;
+        last = `${res.status} ${body.slice(0, 300)}`;
+      } catch (err) {
+        last = (err as Error).message;
+      }
     }
     if (Date.now() > deadline) {
       throw new Error(
-        `${child.info.name} did not answer 200 on ${url} within ${timeoutMs} ms (last: ${last})\n` +
+        `${child.info.name} did not answer 200 on ${child.info.url ? url : '(no URL announced)'} within ${timeoutMs} ms (last: ${last})\n` +
           `--- ${child.info.name} output ---\n${tail(child.output)}`,
       );
     }
@@ -201,8 +230,8 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
 
   const children: Child[] = [];
   try {
-    for (let i = 0; i < apis; i++) children.push(spawnChild('api', i, apiEntry, env, await freePort()));
-    for (let i = 0; i < workers; i++) children.push(spawnChild('worker', i, workerEntry, env, await freePort()));
+    for (let i = 0; i < apis; i++) children.push(spawnChild('api', i, apiEntry, env));
+    for (let i = 0; i < workers; i++) children.push(spawnChild('worker', i, workerEntry, env));
     await Promise.all(children.map((c) => waitHealthy(c, healthTimeoutMs)));
   } catch (err) {
     await stopAll(children, 5_000).catch(() => undefined);
