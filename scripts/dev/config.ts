@@ -152,6 +152,9 @@ export function buildChildEnv(plan: DevPlan, services: ResolvedServices, env: En
     const asked = Number(read(env, 'DATABASE_MAX_CONNECTIONS') ?? EMBEDDED_PG_POOL_PER_PROCESS);
     out.DATABASE_MAX_CONNECTIONS = String(Math.min(asked, EMBEDDED_PG_POOL_PER_PROCESS));
   }
+  // The seed's production limits (100/200 requests per 15 min) would throttle one developer clicking through the
+  // studio; loopback is exempt unless the developer sets their own list.
+  out.WHITELISTED_IPS = read(env, 'WHITELISTED_IPS') ?? '127.0.0.1,::1,::ffff:127.0.0.1';
   out.HOST = plan.host;
   out.PORT = String(services.apiPort);
   out.WORKER_PORT = String(services.workerPort);

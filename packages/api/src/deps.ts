@@ -9,6 +9,13 @@ import type { ApiEnv } from '@dawg/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
+import { createRevocations, type Revocations } from './auth/revocation';
+import { createRateLimits, type RateLimits } from './perimeter/rate-limit';
+import { type AccountDeletionQueue, createAccountDeletionQueue } from './services/account-deletion-queue';
+import { assertMusicProviderConfig } from './services/generation';
+import { createGenerationQueue, type GenerationQueue } from './services/generation-queue';
+import { createProgressHub, type ProgressHub } from './services/progress-hub';
+import { createTrackDeletionQueue, type TrackDeletionQueue } from './services/track-deletion-queue';
 
 export interface AppDeps {
   env: ApiEnv;
@@ -18,6 +25,17 @@ export interface AppDeps {
   s3: S3Client;
   /** `${REDIS_KEY_PREFIX}:a:b` — the one place that prefixes Redis keys, so a test can isolate everything. */
   redisKey(...parts: string[]): string;
+  /** Rate limits shared by every instance (perimeter/rate-limit). */
+  limits: RateLimits;
+  /** Closes WebSockets of revoked sessions and API keys on every instance (auth/revocation). */
+  revocations: Revocations;
+  accountDeletion: AccountDeletionQueue;
+  /** Producer of `generate` jobs (services/generation-queue). */
+  generationQueue: GenerationQueue;
+  /** This process's one reader of generation progress streams (services/progress-hub). */
+  progress: ProgressHub;
+  /** Producer of `maintenance.delete-track` jobs (services/track-deletion-queue). */
+  trackDeletion: TrackDeletionQueue;
 }
 
 /** Redis reconnects forever; the delay grows with each attempt but never beyond this. */
@@ -64,6 +82,7 @@ export function createS3(env: ApiEnv): S3Client {
 
 /** Builds every dependency; waits briefly for Redis so the first health check does not race the connect. */
 export async function createDeps(env: ApiEnv, log: FastifyBaseLogger): Promise<AppDeps & { close(): Promise<void> }> {
+  assertMusicProviderConfig(env);
   const db = createDb({
     connectionString: env.DATABASE_URL,
     max: env.DATABASE_MAX_CONNECTIONS,
@@ -76,13 +95,33 @@ export async function createDeps(env: ApiEnv, log: FastifyBaseLogger): Promise<A
   await waitForRedis(redis, 2_000);
 
   const prefix = env.REDIS_KEY_PREFIX;
+  const redisKey = (...parts: string[]) => [prefix, ...parts].join(':');
+  const limits = createRateLimits({ redis, env, redisKey, log });
+  const revocations = createRevocations({ redis, db, channel: redisKey('auth', 'revocations'), log });
+  const accountDeletion = createAccountDeletionQueue(env, log);
+  const generationQueue = createGenerationQueue(env, log);
+  const progress = createProgressHub({ redisUrl: env.REDIS_URL, redis, prefix, log });
+  const trackDeletion = createTrackDeletionQueue(env, log);
   return {
     env,
     db,
     redis,
     s3,
-    redisKey: (...parts) => [prefix, ...parts].join(':'),
+    redisKey,
+    limits,
+    revocations,
+    accountDeletion,
+    generationQueue,
+    progress,
+    trackDeletion,
     async close() {
+      await Promise.allSettled([
+        revocations.close(),
+        accountDeletion.close(),
+        generationQueue.close(),
+        progress.close(),
+        trackDeletion.close(),
+      ]);
       // Each close is independent: one failing must not leave the others open.
       const results = await Promise.allSettled([
         db.destroy(),

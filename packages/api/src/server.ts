@@ -4,8 +4,9 @@
  * gracefully (see there).
  */
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ApiEnv } from '@dawg/shared';
+import { type ApiEnv, LIMITS } from '@dawg/shared';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { WebSocketServer } from 'ws';
 import { type AppDeps, createDeps } from './deps';
@@ -16,10 +17,17 @@ import { isAllowedWsOrigin, registerSecurity } from './http/security';
 import { registerStatusRoutes } from './http/status-routes';
 import { registerTrpcHttp } from './http/trpc-http';
 import { type ApiMetrics, createMetrics } from './metrics';
+import { registerGenerateRoutes } from './rest/generate';
 import { appRouter } from './router';
 import { createMainSocketServer } from './ws/main-socket';
 import { createTrpcSocketServer } from './ws/trpc-ws';
 import { createUpgradeRouter, type UpgradeRouter } from './ws/upgrade';
+import { clientIpOf, trustOneProxyHop } from './perimeter/client-ip';
+import { registerPerimeter } from './perimeter/http';
+import { ipLimitKey } from './perimeter/rate-limit';
+import { registerAuthRoutes } from './rest/auth-routes';
+import { registerRestSupport } from './rest/define';
+import { registerTrackRoutes } from './rest/tracks';
 
 export interface BuildServerOptions {
   env: ApiEnv;
@@ -76,8 +84,10 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     // Batched tRPC GETs put every procedure name in one path parameter.
     routerOptions: { maxParamLength: 5_000 },
     bodyLimit: env.BODY_LIMIT_BYTES,
-    trustProxy: env.TRUST_PROXY,
+    trustProxy: env.TRUST_PROXY ? trustOneProxyHop : false,
     requestIdHeader: false,
+    // Fastify's default is two lines per request ("incoming request", "request completed"); one is enough (below).
+    disableRequestLogging: true,
     // A caller's id is kept (tracing across services) if it is short and harmless in logs; otherwise a fresh one.
     genReqId: (req) => {
       const header = req.headers['x-request-id'];
@@ -88,29 +98,48 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     void reply.header('x-request-id', request.id);
     done();
   });
+  // The access log: one line per response, with the request id (request.log is the request's child logger).
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.info(
+      { method: request.method, url: request.url, statusCode: reply.statusCode, responseTime: reply.elapsedTime },
+      'request completed',
+    );
+    done();
+  });
 
   const metrics = createMetrics({ enabled: env.ENABLE_METRICS });
   const { close: closeDeps, ...deps } = await createDeps(env, app.log);
   try {
     registerRestErrorHandling(app);
     await registerSecurity(app, env.CORS_ORIGINS);
+    registerRestSupport(app, deps);
+    registerPerimeter(app, deps);
     registerRequestTimeout(app, env.REQUEST_TIMEOUT_MS);
     registerMetrics(app, metrics, new Set(Object.keys(appRouter._def.procedures)));
     registerStatusRoutes(app, deps);
+    registerAuthRoutes(app, deps);
     await registerTrpcHttp(app, deps, metrics);
+    registerGenerateRoutes(app, deps);
+    registerTrackRoutes(app, deps);
     if (opts.extraRoutes) await opts.extraRoutes(app);
   } catch (err) {
     await closeDeps();
     throw err;
   }
 
+  const clientIp = (req: IncomingMessage) => clientIpOf(req, env.TRUST_PROXY);
   const upgrades = createUpgradeRouter({
     server: app.server,
     log: app.log,
     metrics,
     isAllowedOrigin: (origin) => isAllowedWsOrigin(origin, env.CORS_ORIGINS),
+    clientIp,
+    maxConnectionsPerIp: LIMITS.WS_MAX_CONNECTIONS_PER_IP,
+    // Each upgrade counts against the caller's general limit (per IP: the credentials are read later, by tRPC).
+    admit: async (_req, ip) =>
+      deps.limits.isWhitelisted(ip) || (await deps.limits.consume('general', ipLimitKey(ip))).allowed,
   });
-  const trpcWs = createTrpcSocketServer(deps, metrics, app.log);
+  const trpcWs = createTrpcSocketServer(deps, metrics, app.log, clientIp);
   upgrades.add('/trpc', trpcWs.wss);
   upgrades.add('/', createMainSocketServer(app.log));
 

@@ -1,14 +1,23 @@
 /**
- * tRPC initialisation: the request context, the error formatter and the three procedure kinds every router uses.
+ * tRPC initialisation: the request context, the error formatter and the procedure kinds every router uses.
  * Plain JSON on the wire (no transformer), so the web client and plain-HTTP callers read the same payloads.
+ *
+ * - publicProcedure: anyone; rate limits apply (per call over WebSocket, and the special limits of PROCEDURE_LIMITS).
+ * - protectedProcedure: a signed-in user, by session (cookie, Bearer, WS connection params) or API key.
+ * - sessionProcedure: a signed-in session only; account management is out of reach of API keys.
+ * - adminProcedure: a user with role admin; every call is written to the audit log.
  */
+import { recordAudit } from '@dawg/db';
 import { initTRPC, TRPCError } from '@trpc/server';
+import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Session, SessionUser } from './auth/context-user';
+import { type RequestAuth, type Session, type SessionUser, unauthorizedMessage } from './auth/context-user';
 import type { AppDeps } from './deps';
 import { formatTRPCError, toTRPCError } from './errors/trpc';
 import type { ApiMetrics } from './metrics';
+import { generalLimitKey, specialLimitKey } from './perimeter/http';
+import { applyRateLimitHeaders, PROCEDURE_LIMITS, refundsOn, tooManyRequests } from './perimeter/rate-limit';
 
 export interface RequestMeta {
   /** The request id (x-request-id honoured or generated); for WebSockets, the id of the upgrade request. */
@@ -24,7 +33,10 @@ export interface Context extends AppDeps {
   req: RequestMeta;
   /** The HTTP reply (to set cookies or headers); null on WebSocket connections. */
   reply: FastifyReply | null;
+  /** Who is calling and how (session, API key, or why nobody). */
+  auth: RequestAuth;
   user: SessionUser | null;
+  /** The session of a session-authenticated call; null for API keys and anonymous calls. */
   session: Session | null;
 }
 
@@ -39,23 +51,81 @@ export const middleware = t.middleware;
 export const createCallerFactory = t.createCallerFactory;
 
 /**
- * AppErrors thrown by services become TRPCErrors with their own code here, before tRPC derives the HTTP status;
- * the formatter repeats the mapping for subscriptions, whose errors surface after the middleware returned.
+ * The base of every procedure, one middleware (each middleware level costs tRPC two copies of the call options):
+ *
+ * - Errors: AppErrors thrown by services (or by the limits below) become TRPCErrors with their own code here, before
+ *   tRPC derives the HTTP status; the formatter repeats the mapping for subscriptions, whose errors surface after
+ *   the middleware returned.
+ * - Rate limits inside tRPC: over WebSocket every call counts against the general limit (HTTP requests were counted
+ *   by the perimeter hook, one per procedure of a batch); procedures of PROCEDURE_LIMITS also take their special
+ *   limit and get the point back per its rule (auth: on success; generation: on failure).
  */
-const appErrors = t.middleware(async ({ next }) => {
-  const result = await next();
+const base = t.middleware(async ({ ctx, path, next }) => {
+  let result: Awaited<ReturnType<typeof next>>;
+  try {
+    result = await limited(ctx, path, next);
+  } catch (err) {
+    throw toTRPCError(err);
+  }
   if (!result.ok) throw toTRPCError(result.error);
   return result;
 });
 
-export const publicProcedure = t.procedure.use(appErrors);
+async function limited<R extends { ok: boolean }>(ctx: Context, path: string, next: () => Promise<R>): Promise<R> {
+  const { limits } = ctx;
+  const whitelisted = limits.isWhitelisted(ctx.req.ip);
+  if (ctx.req.transport === 'ws' && !whitelisted) {
+    const { name, key } = generalLimitKey(ctx.auth, ctx.req.ip);
+    const result = await limits.consume(name, key);
+    if (!result.allowed) throw tooManyRequests(limits.policies[name]);
+  }
+  const special = PROCEDURE_LIMITS[path];
+  if (!special || (special === 'auth' && whitelisted)) return next();
+  const key = specialLimitKey(special, ctx.auth, ctx.req.ip);
+  const result = await limits.consume(special, key);
+  applyRateLimitHeaders(ctx.reply, result);
+  if (!result.allowed) throw tooManyRequests(limits.policies[special]);
+  const outcome = await next();
+  if (outcome.ok === (refundsOn(special) === 'success')) await limits.refund(special, key);
+  return outcome;
+}
+
+export const publicProcedure = t.procedure.use(base);
 
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
-  if (!ctx.user || !ctx.session) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Authentication required' });
-  return next({ ctx: { user: ctx.user, session: ctx.session } });
+  if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: unauthorizedMessage(ctx.auth) });
+  return next({ ctx: { user: ctx.user } });
 });
 
-export const adminProcedure = protectedProcedure.use(({ ctx, next }) => {
+export const sessionProcedure = protectedProcedure.use(({ ctx, next }) => {
+  if (!ctx.session) {
+    throw new TRPCError({ code: 'FORBIDDEN', message: 'This action needs a signed-in session, not an API key' });
+  }
+  return next({ ctx: { session: ctx.session } });
+});
+
+/** Writes `admin.<procedure>` with its outcome; refusals (403) are written too, they are what an audit looks for. */
+const adminAudit = t.middleware(async ({ ctx, path, type, next }) => {
+  const started = performance.now();
+  const result = await next();
+  const status = result.ok ? 200 : getHTTPStatusCodeFromError(toTRPCError(result.error));
+  try {
+    await recordAudit(ctx.db, {
+      userId: ctx.user?.id ?? null,
+      action: `admin.${path}`,
+      ip: ctx.req.ip,
+      userAgent: ctx.req.headers['user-agent'] ?? null,
+      statusCode: status,
+      durationMs: performance.now() - started,
+      metadata: { type, transport: ctx.req.transport },
+    });
+  } catch (err) {
+    ctx.log.error({ err, path }, 'writing the admin audit log failed');
+  }
+  return result;
+});
+
+export const adminProcedure = protectedProcedure.use(adminAudit).use(({ ctx, next }) => {
   if (ctx.user.role !== 'admin') throw new TRPCError({ code: 'FORBIDDEN', message: 'Admin role required' });
   return next();
 });

@@ -28,7 +28,13 @@ beforeAll(async () => {
     apiEnvSchema,
     testEnv(
       { databaseUrl: database.url, s3 },
-      { REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS), BODY_LIMIT_BYTES: '4096', CORS_ORIGINS: ALLOWED_ORIGIN },
+      {
+        REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+        BODY_LIMIT_BYTES: '4096',
+        CORS_ORIGINS: ALLOWED_ORIGIN,
+        // Rate limits have their own tests (rate-limit.int.test.ts); this file sends far more than 100 requests.
+        WHITELISTED_IPS: '127.0.0.1',
+      },
     ),
   );
   server = await buildServer({
@@ -143,7 +149,10 @@ describe('hardening', () => {
 
     const simple = await fetch(`${base}/`, { headers: { origin: ALLOWED_ORIGIN } });
     expect(simple.headers.get('access-control-allow-origin')).toBe(ALLOWED_ORIGIN);
-    expect(simple.headers.get('access-control-expose-headers')).toBe('X-RateLimit-Limit, X-RateLimit-Remaining');
+    expect(simple.headers.get('access-control-expose-headers')).toBe(
+      'X-RateLimit-Limit, X-RateLimit-Remaining, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, ' +
+        'x-request-id',
+    );
   });
 
   it('gives a foreign origin no CORS headers and no 500', async () => {

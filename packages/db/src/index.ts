@@ -9,7 +9,15 @@ import type { Database } from './schema';
 export * from './schema';
 export * from './migrate';
 export * from './passwords';
+export * from './queries/api-keys';
+export * from './queries/arrangement';
+export * from './queries/audit';
+export * from './queries/generations';
+export * from './queries/ledger';
+export * from './queries/library';
+export * from './queries/projects';
 export * from './queries/sessions';
+export * from './queries/tracks';
 export * from './queries/users';
 export * from './seed';
 

@@ -9,6 +9,7 @@ import * as m0001 from './migrations/2026_11_25_0001_init';
 import * as m0002 from './migrations/2026_11_25_0002_studio';
 import * as m0003 from './migrations/2026_11_25_0003_billing';
 import * as m0004 from './migrations/2026_11_25_0004_audit';
+import * as m0100 from './migrations/2026_11_25_0100_project_edits';
 
 /** Every migration by name, in order. Add new ones at the end. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -16,6 +17,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_11_25_0002_studio': m0002,
   '2026_11_25_0003_billing': m0003,
   '2026_11_25_0004_audit': m0004,
+  '2026_11_25_0100_project_edits': m0100,
 };
 
 export class MigrationError extends Error {

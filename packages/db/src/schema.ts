@@ -234,6 +234,20 @@ export interface ClipsTable {
   updated_at: DefaultTimestamp;
 }
 
+export interface ProjectEditsTable {
+  id: Generated<string>;
+  project_id: string;
+  /** 1, 2, ... per project: the order of edits. */
+  seq: number;
+  user_id: string | null;
+  /** ArrangementOp[] (written with `json()`). */
+  forward_ops: Json<unknown[]>;
+  inverse_ops: Json<unknown[]>;
+  /** Set while the edit is undone (the redo tail). */
+  undone_at: NullableTimestamp;
+  created_at: CreatedAt;
+}
+
 export interface MixdownsTable {
   id: Generated<string>;
   project_id: string;
@@ -357,6 +371,7 @@ export interface Database {
   generations: GenerationsTable;
   tracks: TracksTable;
   clips: ClipsTable;
+  project_edits: ProjectEditsTable;
   mixdowns: MixdownsTable;
   usage_events: UsageEventsTable;
   budgets: BudgetsTable;
@@ -580,6 +595,16 @@ export const COLUMNS = {
     gain_db: 'float=',
     created_at: 'timestamptz=',
     updated_at: 'timestamptz=',
+  },
+  project_edits: {
+    id: 'uuid=',
+    project_id: 'uuid',
+    seq: 'int',
+    user_id: 'uuid?',
+    forward_ops: 'jsonb',
+    inverse_ops: 'jsonb',
+    undone_at: 'timestamptz?',
+    created_at: 'timestamptz=',
   },
   mixdowns: {
     id: 'uuid=',

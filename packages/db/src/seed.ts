@@ -32,7 +32,7 @@ const DEMO_LANES = [
 ];
 
 export async function seed(db: Kysely<Database>, opts: SeedOptions): Promise<SeedResult> {
-  // Hash outside the transaction: scrypt is slow and would hold the lock.
+  // Hash outside the transaction: argon2id is slow on purpose and would hold the lock.
   const adminHash = opts.adminPassword ? await hashPassword(opts.adminPassword) : null;
   const demoHash = opts.demoPassword ? await hashPassword(opts.demoPassword) : null;
 

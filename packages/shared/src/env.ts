@@ -65,6 +65,13 @@ export const baseEnvSchema = z.object({
   GOOGLE_AI_API_KEY: z.string().min(1).optional(),
   SUNO_API_KEY: z.string().min(1).optional(),
   SUNO_BASE_URL: z.string().url().optional(),
+  /** Music provider of new generations; unset = suno when SUNO_API_KEY is set, else the local synth. */
+  MUSIC_PROVIDER: z.enum(['local', 'suno', 'test']).optional(),
+  /**
+   * Test-only fault injection in the generate job: `render` makes the render fail, `finalize` fails after the audio
+   * was uploaded (before the result is committed). Ignored when NODE_ENV is production.
+   */
+  GENERATION_FAULT: z.enum(['render', 'finalize']).optional(),
 
   ENABLE_METRICS: bool.default(true),
   SENTRY_DSN: z.string().url().optional(),

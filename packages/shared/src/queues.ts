@@ -23,8 +23,12 @@ export const JOB_NAMES = {
   /** Release budget holds whose job is gone, so money is never held forever. */
   releaseExpiredHolds: 'release-expired-holds',
   purgeExpiredSessions: 'purge-expired-sessions',
-  /** Delete S3 objects of tracks soft-deleted long enough ago. */
+  /** Re-enqueue `maintenance.delete-track` for tracks soft-deleted long ago whose job is gone or failed for good. */
   purgeDeletedTracks: 'purge-deleted-tracks',
+  /** Remove a closed account: its S3 objects under `users/<userId>/` and its rows. */
+  deleteAccount: 'maintenance.delete-account',
+  /** Remove a soft-deleted track: its clips, its S3 objects (MP3, WAV, peaks, original), then its row. */
+  deleteTrack: 'maintenance.delete-track',
 } as const;
 export type JobName = (typeof JOB_NAMES)[keyof typeof JOB_NAMES];
 
@@ -33,11 +37,15 @@ export const analyzeJobSchema = z.object({ trackId: z.uuid() });
 export const mixdownJobSchema = z.object({ projectId: z.uuid(), mixdownId: z.uuid() });
 /** Maintenance jobs are repeatable; `olderThanMs` overrides the job's default age threshold (tests shorten it). */
 export const maintenanceJobSchema = z.object({ olderThanMs: z.number().int().min(0).optional() });
+export const deleteAccountJobSchema = z.object({ userId: z.uuid() });
+export const deleteTrackJobSchema = z.object({ trackId: z.uuid() });
 
 export type GenerateJob = z.infer<typeof generateJobSchema>;
 export type AnalyzeJob = z.infer<typeof analyzeJobSchema>;
 export type MixdownJob = z.infer<typeof mixdownJobSchema>;
 export type MaintenanceJob = z.infer<typeof maintenanceJobSchema>;
+export type DeleteAccountJob = z.infer<typeof deleteAccountJobSchema>;
+export type DeleteTrackJob = z.infer<typeof deleteTrackJobSchema>;
 
 export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   name: JobName;
@@ -62,6 +70,8 @@ export const JOBS = {
   [JOB_NAMES.releaseExpiredHolds]: job(JOB_NAMES.releaseExpiredHolds, QUEUE_NAMES.maintenance, maintenanceJobSchema),
   [JOB_NAMES.purgeExpiredSessions]: job(JOB_NAMES.purgeExpiredSessions, QUEUE_NAMES.maintenance, maintenanceJobSchema),
   [JOB_NAMES.purgeDeletedTracks]: job(JOB_NAMES.purgeDeletedTracks, QUEUE_NAMES.maintenance, maintenanceJobSchema),
+  [JOB_NAMES.deleteAccount]: job(JOB_NAMES.deleteAccount, QUEUE_NAMES.maintenance, deleteAccountJobSchema),
+  [JOB_NAMES.deleteTrack]: job(JOB_NAMES.deleteTrack, QUEUE_NAMES.maintenance, deleteTrackJobSchema),
 } as const satisfies Record<JobName, JobDefinition>;
 
 export type JobPayload<N extends JobName> = z.infer<(typeof JOBS)[N]['schema']>;

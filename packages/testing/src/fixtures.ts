@@ -3,14 +3,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Insertable, Kysely, Selectable } from 'kysely';
-import { createSession, type Database } from '@dawg/db';
+import { createSession, type Database, UNUSABLE_PASSWORD_HASH } from '@dawg/db';
 
 export interface CreateUserOptions {
   role?: 'user' | 'admin';
   email?: string;
   name?: string;
   plan?: Insertable<Database['users']>['plan'];
-  /** Stored as is; tests that log in with a password hash it with the api's hasher themselves. */
+  /**
+   * Stored as is. Defaults to a sentinel that never verifies (fixtures stay cheap: no argon2 here); tests that log in
+   * with a password hash it once with @dawg/db's hashPassword and pass the hash.
+   */
   passwordHash?: string | null;
 }
 
@@ -28,7 +31,7 @@ export async function createUser(
       name: opts.name ?? `Test User ${suffix}`,
       role: opts.role ?? 'user',
       ...(opts.plan !== undefined ? { plan: opts.plan } : {}),
-      ...(opts.passwordHash !== undefined ? { password_hash: opts.passwordHash } : {}),
+      password_hash: opts.passwordHash === undefined ? UNUSABLE_PASSWORD_HASH : opts.passwordHash,
     })
     .returningAll()
     .executeTakeFirstOrThrow();

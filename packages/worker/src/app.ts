@@ -6,7 +6,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WaitingError, Worker, type Job } from 'bullmq';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { Queue, WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -16,8 +17,9 @@ import type { WorkerEnv } from '@dawg/shared';
 import { KEEP_COMPLETED, KEEP_FAILED } from './job-options';
 import { createLogger } from './logger';
 import { createWorkerMetrics, type JobOutcome } from './metrics';
-import { createProbeConnection, createQueueConnection, maxmemoryPolicy } from './redis';
+import { createEventsConnection, createProbeConnection, createQueueConnection, maxmemoryPolicy } from './redis';
 import { createJobRegistry, type AnyJobDefinition, type JobContext, type JobRegistry } from './registry';
+import { createS3 } from './s3';
 
 export interface WorkerAppOptions {
   env: WorkerEnv;
@@ -25,6 +27,8 @@ export interface WorkerAppOptions {
   logger?: Logger;
   /** Use this database instead of opening one from DATABASE_URL (the caller then owns and closes it). */
   db?: Kysely<Database>;
+  /** Use this S3 client instead of one built from the env (the caller then owns it). */
+  s3?: S3Client;
 }
 
 export interface WorkerApp {
@@ -132,13 +136,32 @@ export function createWorkerApp(options: WorkerAppOptions): WorkerApp {
       onError: (err) => log.warn({ err: err.message }, 'idle database connection failed'),
     });
 
+  const ownsS3 = !options.s3;
+  const s3 = options.s3 ?? createS3(env);
+  const prefix = env.REDIS_KEY_PREFIX;
+  const redisKey = (...parts: string[]) => [prefix, ...parts].join(':');
+  // Producers for jobs that enqueue other jobs; created on first use, on the queue connection.
+  const producers = new Map<string, Queue>();
+
   let connection: Redis | undefined;
   let probe: Redis | undefined;
+  let events: Redis | undefined;
   let server: Server | undefined;
   const workers: Worker[] = [];
   const active = new Set<ActiveJob>();
   let closing: Promise<void> | undefined;
   let shuttingDown = false;
+
+  function producer(name: string): Queue {
+    let queue = producers.get(name);
+    if (!queue) {
+      if (!connection) throw new Error('worker app is not started');
+      queue = new Queue(name, { connection, prefix });
+      queue.on('error', (err) => log.warn({ err: err.message, queue: name }, 'queue producer error'));
+      producers.set(name, queue);
+    }
+    return queue;
+  }
 
   async function processJob(job: Job, token: string | undefined, bullSignal: AbortSignal | undefined) {
     const entry: ActiveJob = { controller: new AbortController() };
@@ -158,6 +181,10 @@ export function createWorkerApp(options: WorkerAppOptions): WorkerApp {
         progress: (p) => job.updateProgress(p),
         db,
         env,
+        s3,
+        redis: events as Redis,
+        redisKey,
+        queue: producer,
       };
       const handled = Promise.resolve().then(() => def.handler(payload, ctx));
       // The handler may ignore its signal; the hand-back must not wait for it.
@@ -280,6 +307,8 @@ export function createWorkerApp(options: WorkerAppOptions): WorkerApp {
     connection.on('error', (err) => log.error({ err: err.message }, 'redis connection error'));
     probe = createProbeConnection(env);
     probe.on('error', (err) => log.debug({ err: err.message }, 'redis probe connection error'));
+    events = createEventsConnection(env);
+    events.on('error', (err) => log.debug({ err: err.message }, 'redis events connection error'));
     // Health first: while Redis or Postgres is unreachable at boot, /health says which one (503) instead of nothing.
     await listen();
 
@@ -297,6 +326,15 @@ export function createWorkerApp(options: WorkerAppOptions): WorkerApp {
       workers.push(worker);
     }
     await Promise.all(workers.map((w) => w.waitUntilReady()));
+    // Idempotent: every worker upserts the same scheduler id, so there is one schedule however many workers run.
+    for (const def of registry.definitions) {
+      if (!def.schedule) continue;
+      await producer(def.queue).upsertJobScheduler(
+        def.name,
+        { every: def.schedule.everyMs },
+        { name: def.name, data: def.schedule.data },
+      );
+    }
     log.info({ queues: registry.queues, concurrency: env.WORKER_CONCURRENCY }, 'worker started');
   }
 
@@ -321,7 +359,14 @@ export function createWorkerApp(options: WorkerAppOptions): WorkerApp {
       s.closeAllConnections();
       await new Promise<void>((resolve) => s.close(() => resolve()));
     }
-    await Promise.allSettled([closeRedis(connection), closeRedis(probe), ownsDb ? db.destroy() : undefined]);
+    await Promise.allSettled([...producers.values()].map((q) => q.close()));
+    await Promise.allSettled([
+      closeRedis(connection),
+      closeRedis(probe),
+      closeRedis(events),
+      ownsDb ? db.destroy() : undefined,
+      ownsS3 ? Promise.resolve().then(() => s3.destroy()) : undefined,
+    ]);
     log.info('worker closed');
   }
 

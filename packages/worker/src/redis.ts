@@ -37,3 +37,15 @@ export async function maxmemoryPolicy(redis: Redis): Promise<string | undefined>
   const value: unknown = reply[1];
   return typeof value === 'string' ? value : undefined;
 }
+
+/**
+ * The worker's cache/event connection: REDIS_URL's own database (where the api reads progress streams). Commands
+ * queue while reconnecting, and fail after a few retries rather than hanging a job forever.
+ */
+export function createEventsConnection(env: Pick<WorkerEnv, 'REDIS_URL'>) {
+  return new Redis(env.REDIS_URL, {
+    maxRetriesPerRequest: 3,
+    connectTimeout: 2_000,
+    retryStrategy: (times) => Math.min(times * 100, 2_000),
+  });
+}

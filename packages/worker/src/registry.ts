@@ -3,7 +3,9 @@
  * payload schema (checked when the job is consumed, since producers and consumers deploy separately) and exactly one
  * handler; the registry refuses to exist if a name is defined twice or an expected job has no handler.
  */
-import { UnrecoverableError } from 'bullmq';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { UnrecoverableError, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
@@ -18,6 +20,8 @@ export interface JobInfo {
   /** Attempts that already ended (failed) before this one. */
   attemptsMade: number;
   timestamp: number;
+  /** The options it was added with (BullMQ's `attempts`: how many runs a failure may take in total). */
+  opts?: { attempts?: number };
 }
 
 export interface JobContext {
@@ -30,6 +34,14 @@ export interface JobContext {
   progress(p: number | object): Promise<void>;
   db: Kysely<Database>;
   env: WorkerEnv;
+  /** The audio bucket (AWS_* / S3_ENDPOINT). */
+  s3: S3Client;
+  /** Cache and event connection (REDIS_URL's own database, not the queue database); keys go through `redisKey`. */
+  redis: Redis;
+  /** `${REDIS_KEY_PREFIX}:a:b`, as in the api. */
+  redisKey(...parts: string[]): string;
+  /** A producer for a queue, sharing the worker's queue connection (jobs that enqueue other jobs). */
+  queue(name: string): Queue;
 }
 
 export interface JobDefinition<S extends z.ZodType = z.ZodType, R = unknown> {
@@ -38,6 +50,8 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType, R = unknown> {
   schema: S;
   // Method syntax on purpose: a definition with a narrow payload type must fit in a list of any definitions.
   handler(payload: z.output<S>, ctx: JobContext): Promise<R> | R;
+  /** Repeat this job every `everyMs` with `data` (a BullMQ job scheduler, upserted by every worker at start). */
+  schedule?: { everyMs: number; data: z.input<S> };
 }
 
 export type AnyJobDefinition = JobDefinition<z.ZodType, unknown>;

@@ -116,7 +116,7 @@ describe('worker app', () => {
       status: 'healthy',
       service: 'worker',
       connections: { redis: true, database: true },
-      queues: ['maintenance', 'test-int'],
+      queues: ['generate', 'maintenance', 'test-int'],
     });
     expect(typeof health.uptime).toBe('number');
 

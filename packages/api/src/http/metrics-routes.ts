@@ -8,28 +8,31 @@ import type { ApiMetrics } from '../metrics';
 
 export const TRPC_ROUTE = '/trpc/:path';
 
-export function routeLabel(request: FastifyRequest, procedures: ReadonlySet<string>): string {
-  const template = request.routeOptions.url;
-  if (!template) return 'not_found';
-  if (template === TRPC_ROUTE) {
+/** The route label of a request; single-procedure tRPC labels are built once, not one string per request. */
+export function createRouteLabeler(procedures: ReadonlySet<string>): (request: FastifyRequest) => string {
+  const single = new Map([...procedures].map((p) => [p, `/trpc/${p}`]));
+  return (request) => {
+    const template = request.routeOptions.url;
+    if (!template) return 'not_found';
+    if (template !== TRPC_ROUTE) return template;
     const path = (request.params as { path?: string }).path ?? '';
-    const calls = path.split(',');
-    if (!calls.every((c) => procedures.has(c))) return '/trpc/unknown';
-    return calls.length > 1 ? '/trpc/batch' : `/trpc/${path}`;
-  }
-  return template;
+    if (!path.includes(',')) return single.get(path) ?? '/trpc/unknown';
+    return path.split(',').every((c) => procedures.has(c)) ? '/trpc/batch' : '/trpc/unknown';
+  };
 }
 
 export function registerMetrics(app: FastifyInstance, metrics: ApiMetrics, procedures: ReadonlySet<string>): void {
   if (!metrics.enabled) return;
+  const { httpRequestDuration, httpRequestsTotal } = metrics;
+  const routeLabel = createRouteLabeler(procedures);
   app.addHook('onResponse', (request, reply, done) => {
     const labels = {
       method: request.method,
-      route: routeLabel(request, procedures),
+      route: routeLabel(request),
       status_code: String(reply.statusCode),
     };
-    metrics.httpRequestDuration.observe(labels, reply.elapsedTime);
-    metrics.httpRequestsTotal.inc(labels);
+    httpRequestDuration.observe(labels, reply.elapsedTime);
+    httpRequestsTotal.inc(labels);
     done();
   });
   app.get('/metrics', async (_request, reply) => {

@@ -3,12 +3,59 @@
  * any other origin is answered without CORS headers (the browser then blocks it) rather than with an error.
  */
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
 
 export const CORS_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 export const CORS_ALLOWED_HEADERS = ['Content-Type', 'Authorization', 'x-api-key', 'x-request-id'];
-export const CORS_EXPOSED_HEADERS = ['X-RateLimit-Limit', 'X-RateLimit-Remaining'];
+export const CORS_EXPOSED_HEADERS = [
+  'X-RateLimit-Limit',
+  'X-RateLimit-Remaining',
+  'RateLimit-Limit',
+  'RateLimit-Remaining',
+  'RateLimit-Reset',
+  'Retry-After',
+  'x-request-id',
+];
+
+/**
+ * The seed's Content-Security-Policy exactly (no defaults merged in: upgrade-insecure-requests would break plain-HTTP
+ * dev); frame-ancestors repeats X-Frame-Options' DENY for browsers that only read CSP.
+ */
+export const CSP_DIRECTIVES: Readonly<Record<string, readonly string[]>> = {
+  'default-src': ["'self'"],
+  'script-src': ["'self'", "'unsafe-inline'", 'https://js.stripe.com'],
+  'style-src': ["'self'", "'unsafe-inline'"],
+  'img-src': ["'self'", 'data:', 'https:', 'blob:'],
+  'connect-src': ["'self'", 'https://api.dawg-ai.com', 'wss://api.dawg-ai.com', 'https://*.stripe.com'],
+  'font-src': ["'self'", 'data:'],
+  'object-src': ["'none'"],
+  'media-src': ["'self'", 'https:', 'blob:'],
+  'frame-src': ['https://js.stripe.com'],
+  'frame-ancestors': ["'none'"],
+};
+
+/**
+ * Every response's security headers (seed hardening 3): the set helmet 8 sends with our options (HSTS one year with
+ * subdomains and preload, frame DENY, nosniff, strict-origin-when-cross-origin) plus its other defaults.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': Object.entries(CSP_DIRECTIVES)
+    .map(([name, values]) => `${name} ${values.join(' ')}`)
+    .join(';'),
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'origin-agent-cluster': '?1',
+  'referrer-policy': 'strict-origin-when-cross-origin',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains; preload',
+  'x-content-type-options': 'nosniff',
+  'x-dns-prefetch-control': 'off',
+  'x-download-options': 'noopen',
+  'x-frame-options': 'DENY',
+  'x-permitted-cross-domain-policies': 'none',
+  'x-xss-protection': '0',
+};
+
+const SECURITY_HEADER_ENTRIES = Object.entries(SECURITY_HEADERS);
 
 export async function registerSecurity(app: FastifyInstance, allowedOrigins: readonly string[]): Promise<void> {
   const allowed = new Set(allowedOrigins);
@@ -20,28 +67,12 @@ export async function registerSecurity(app: FastifyInstance, allowedOrigins: rea
     exposedHeaders: CORS_EXPOSED_HEADERS,
     maxAge: 86_400,
   });
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      // Exactly the seed's policy, not merged with helmet's defaults (upgrade-insecure-requests would break
-      // plain-HTTP dev); frame-ancestors repeats frameguard's DENY for browsers that only read CSP.
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'", "'unsafe-inline'", 'https://js.stripe.com'],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:', 'https:', 'blob:'],
-        connectSrc: ["'self'", 'https://api.dawg-ai.com', 'wss://api.dawg-ai.com', 'https://*.stripe.com'],
-        fontSrc: ["'self'", 'data:'],
-        objectSrc: ["'none'"],
-        mediaSrc: ["'self'", 'https:', 'blob:'],
-        frameSrc: ['https://js.stripe.com'],
-        frameAncestors: ["'none'"],
-      },
-    },
-    hsts: { maxAge: 31_536_000, includeSubDomains: true, preload: true },
-    frameguard: { action: 'deny' },
-    noSniff: true,
-    referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
+  // Computed once: @fastify/helmet rebuilt the whole helmet middleware (and re-parsed the CSP) on every request.
+  app.addHook('onRequest', (_request, reply, done) => {
+    // On the raw response, as helmet did, so replies written outside Fastify's send (hijacked, streamed) carry them.
+    const res = reply.raw;
+    for (const [name, value] of SECURITY_HEADER_ENTRIES) res.setHeader(name, value);
+    done();
   });
 }
 

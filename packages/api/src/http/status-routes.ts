@@ -4,28 +4,35 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../deps';
+import { defineRestRoute } from '../rest/define';
 import { checkHealth } from '../services/health';
 import { toolRegistrySize } from '../services/tools';
 import { SERVICE_NAME, VERSION } from '../version';
 
 export function registerStatusRoutes(app: FastifyInstance, deps: AppDeps): void {
-  app.get('/', () => ({ service: SERVICE_NAME, version: VERSION }));
+  const meta = { method: 'GET', auth: 'public', tags: ['status'] } as const;
+  defineRestRoute(app, { ...meta, url: '/', summary: 'Service name and version' }, () => ({
+    service: SERVICE_NAME,
+    version: VERSION,
+  }));
 
-  app.get('/health', async (_request, reply) => {
-    const report = await checkHealth(deps);
-    return reply
-      .code(report.status === 'healthy' ? 200 : 503)
-      .header('cache-control', 'no-store')
-      .send(report);
-  });
+  defineRestRoute(
+    app,
+    { ...meta, url: '/health', summary: 'Health of the api and its connections', errors: { 503: 'Degraded' } },
+    async ({ reply }) => {
+      const report = await checkHealth(deps);
+      void reply.code(report.status === 'healthy' ? 200 : 503).header('cache-control', 'no-store');
+      return report;
+    },
+  );
 
-  app.get('/api/ai-brain/health', () => ({
+  defineRestRoute(app, { ...meta, url: '/api/ai-brain/health', summary: 'Health of the AI brain' }, () => ({
     status: 'healthy',
     service: 'ai-brain',
     anthropic_configured: Boolean(deps.env.ANTHROPIC_API_KEY),
   }));
 
-  app.get('/api/voice/health', () => ({
+  defineRestRoute(app, { ...meta, url: '/api/voice/health', summary: 'Health of the realtime voice service' }, () => ({
     status: 'healthy',
     service: 'realtime-voice',
     openai_configured: Boolean(deps.env.OPENAI_API_KEY),

@@ -1,7 +1,8 @@
 /**
  * tRPC over HTTP at `/trpc/<procedure>` (batching on). Mutations are accepted only as `application/json`: a
  * cross-site form or `text/plain` POST (a "simple" request, sent without a CORS preflight) is refused with 415
- * before its body is read, which closes the CSRF hole that cookie sessions would otherwise open.
+ * before its body is read, which closes the CSRF hole that cookie sessions would otherwise open. Single unbatched
+ * query GETs take a fast path (trpc-fast-path.ts) that answers exactly as tRPC's handler does.
  */
 import { AppError } from '@dawg/shared';
 import { fastifyRequestHandler } from '@trpc/server/adapters/fastify';
@@ -11,6 +12,7 @@ import { createHttpContextFactory } from '../context';
 import type { ApiMetrics } from '../metrics';
 import { appRouter } from '../router';
 import { TRPC_ROUTE } from './metrics-routes';
+import { answerSingleQuery, type FastPathErrorInfo, matchSingleQuery, queryProcedures } from './trpc-fast-path';
 
 /** Enough for a screen's worth of queries; bounds the work one request can ask for. */
 export const TRPC_MAX_BATCH_SIZE = 50;
@@ -22,6 +24,10 @@ export function isJsonContentType(value: string | undefined): boolean {
 
 export async function registerTrpcHttp(app: FastifyInstance, deps: AppDeps, metrics: ApiMetrics): Promise<void> {
   const createContext = createHttpContextFactory(deps, metrics);
+  const queries = queryProcedures(appRouter);
+  const onError = ({ error, path, req }: Pick<FastPathErrorInfo, 'error' | 'path'> & { req: FastifyRequest }) => {
+    if (error.code === 'INTERNAL_SERVER_ERROR') req.log.error({ err: error.cause ?? error, path }, 'tRPC error');
+  };
   // Encapsulated: the raw-string JSON parser applies to tRPC only (tRPC parses the body itself).
   await app.register(async (scope) => {
     scope.removeContentTypeParser('application/json');
@@ -37,17 +43,17 @@ export async function registerTrpcHttp(app: FastifyInstance, deps: AppDeps, metr
       method: ['GET', 'POST'],
       url: TRPC_ROUTE,
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
+        const path = (request.params as { path: string }).path;
+        const single = matchSingleQuery(request, path, queries);
+        if (single) return answerSingleQuery(request, reply, single, { router: appRouter, createContext, onError });
         await fastifyRequestHandler({
           router: appRouter,
           req: request,
           res: reply,
-          path: (request.params as { path: string }).path,
+          path,
           maxBatchSize: TRPC_MAX_BATCH_SIZE,
           createContext,
-          onError: ({ error, path }) => {
-            if (error.code === 'INTERNAL_SERVER_ERROR')
-              request.log.error({ err: error.cause ?? error, path }, 'tRPC error');
-          },
+          onError,
         });
         return reply;
       },

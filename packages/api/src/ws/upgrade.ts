@@ -1,7 +1,9 @@
 /**
  * WebSocket upgrades on the api's one port, routed by path to a `ws` server (`/trpc` for subscriptions, `/` for the
  * seed's ping/pong socket; features add more, e.g. `/voice`). Unknown paths get 404, foreign browser origins 403
- * (cookies ride along on upgrades, so this is the CSRF check of WebSockets), and nothing is accepted while closing.
+ * (cookies ride along on upgrades, so this is the CSRF check of WebSockets), a client IP already holding
+ * `maxConnectionsPerIp` sockets (seed hardening 5.1; counted per instance, over all paths) or refused by `admit`
+ * (the rate limit) 429, and nothing is accepted while closing.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
@@ -29,9 +31,28 @@ export function createUpgradeRouter(opts: {
   log: FastifyBaseLogger;
   metrics: ApiMetrics;
   isAllowedOrigin: (origin: string | undefined) => boolean;
+  /** The client address of an upgrade request (honours TRUST_PROXY like Fastify's request.ip). */
+  clientIp?: (req: IncomingMessage) => string;
+  maxConnectionsPerIp?: number;
+  /** Last check before the upgrade; resolves true to accept. */
+  admit?: (req: IncomingMessage, ip: string) => Promise<boolean>;
 }): UpgradeRouter {
   const routes = new Map<string, WebSocketServer>();
+  const perIp = new Map<string, number>();
   let accepting = true;
+
+  /** Holds a slot for `ip` until the TCP socket closes (whether or not the handshake completes). */
+  function reserve(ip: string, socket: Duplex): boolean {
+    const held = perIp.get(ip) ?? 0;
+    if (opts.maxConnectionsPerIp !== undefined && held >= opts.maxConnectionsPerIp) return false;
+    perIp.set(ip, held + 1);
+    socket.once('close', () => {
+      const left = (perIp.get(ip) ?? 1) - 1;
+      if (left > 0) perIp.set(ip, left);
+      else perIp.delete(ip);
+    });
+    return true;
+  }
 
   opts.server.on('upgrade', (req: IncomingMessage & { id?: string }, socket: Duplex, head: Buffer) => {
     socket.on('error', (err) => opts.log.debug({ err }, 'upgrade socket error'));
@@ -43,9 +64,27 @@ export function createUpgradeRouter(opts: {
       opts.log.info({ origin: req.headers.origin, path: pathname }, 'websocket origin refused');
       return reject(socket, 403, 'Forbidden');
     }
+    const ip = opts.clientIp?.(req) ?? req.socket.remoteAddress ?? '';
+    if (!reserve(ip, socket)) {
+      opts.log.info({ ip, path: pathname }, 'websocket refused: too many connections from this IP');
+      return reject(socket, 429, 'Too Many Requests');
+    }
     const header = req.headers['x-request-id'];
     req.id = typeof header === 'string' && /^[\w.:-]{1,128}$/.test(header) ? header : randomUUID();
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    const upgrade = () => wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    if (!opts.admit) return upgrade();
+    opts.admit(req, ip).then(
+      (admitted) => {
+        if (socket.destroyed) return;
+        if (!admitted) return reject(socket, 429, 'Too Many Requests');
+        if (!accepting) return reject(socket, 503, 'Service Unavailable');
+        upgrade();
+      },
+      (err: unknown) => {
+        opts.log.error({ err }, 'websocket admission failed');
+        reject(socket, 503, 'Service Unavailable');
+      },
+    );
   });
 
   return {

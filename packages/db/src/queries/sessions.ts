@@ -60,6 +60,11 @@ export async function createSession(
   return { token, session };
 }
 
+/** Why a token does not authenticate: `expired` is told apart so the api can answer the seed's "Token expired". */
+export type SessionCheck =
+  /** `renewed`: the sliding expiry moved, so a cookie carrying the token should be re-sent. */
+  ({ status: 'valid'; renewed: boolean } & SessionValidationResult) | { status: 'invalid' | 'expired' };
+
 /**
  * The session and its user for a token, or null when the token is malformed, unknown, expired (the row is then
  * deleted) or belongs to a disabled user. Extends expiry when fewer than 15 days remain.
@@ -69,7 +74,13 @@ export async function validateSessionToken(
   token: string,
   opts: { now?: Date } = {},
 ): Promise<SessionValidationResult | null> {
-  if (!TOKEN_PATTERN.test(token)) return null;
+  const check = await checkSessionToken(db, token, opts);
+  return check.status === 'valid' ? { session: check.session, user: check.user } : null;
+}
+
+/** validateSessionToken with the reason of a failure. */
+export async function checkSessionToken(db: DbOrTx, token: string, opts: { now?: Date } = {}): Promise<SessionCheck> {
+  if (!TOKEN_PATTERN.test(token)) return { status: 'invalid' };
   const id = sessionIdFromToken(token);
   const now = opts.now ?? new Date();
 
@@ -91,13 +102,13 @@ export async function validateSessionToken(
     .executeTakeFirst();
   // The index lookup already matched the hash; the constant-time re-check keeps the comparison itself free of
   // early exits should the lookup ever become a prefix or case-insensitive match.
-  if (!row || !constantTimeEqual(encoder.encode(row.session_id), encoder.encode(id))) return null;
+  if (!row || !constantTimeEqual(encoder.encode(row.session_id), encoder.encode(id))) return { status: 'invalid' };
 
   if (row.session_expires_at.getTime() <= now.getTime()) {
     await db.deleteFrom('sessions').where('id', '=', id).execute();
-    return null;
+    return { status: 'expired' };
   }
-  if (row.user_disabled_at !== null) return null;
+  if (row.user_disabled_at !== null) return { status: 'invalid' };
 
   let session: Session = {
     id: row.session_id,
@@ -128,17 +139,48 @@ export async function validateSessionToken(
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
-  return { session, user };
+  return { status: 'valid', renewed: renew, session, user };
 }
 
 export async function invalidateSession(db: DbOrTx, sessionId: string): Promise<void> {
   await db.deleteFrom('sessions').where('id', '=', sessionId).execute();
 }
 
-/** Log a user out everywhere (password change, account disable). */
-export async function invalidateUserSessions(db: DbOrTx, userId: string): Promise<number> {
-  const result = await db.deleteFrom('sessions').where('user_id', '=', userId).executeTakeFirst();
+/** Log a user out everywhere (account disable), or everywhere but `exceptSessionId` (password change). */
+export async function invalidateUserSessions(
+  db: DbOrTx,
+  userId: string,
+  opts: { exceptSessionId?: string } = {},
+): Promise<number> {
+  let query = db.deleteFrom('sessions').where('user_id', '=', userId);
+  if (opts.exceptSessionId !== undefined) query = query.where('id', '!=', opts.exceptSessionId);
+  const result = await query.executeTakeFirst();
   return Number(result.numDeletedRows);
+}
+
+/**
+ * The id a client sees for a session: derived from the stored id by another hash, so listing sessions never hands
+ * out the stored value (and nothing new needs storing). 128 bits, hex.
+ */
+export function sessionPublicId(sessionId: string): string {
+  return encodeHexLowerCase(sha256(encoder.encode(`session-public-id:${sessionId}`))).slice(0, 32);
+}
+
+/** Delete one of the user's own sessions by its public id; the stored id of the deleted session, or null. */
+export async function invalidateUserSessionByPublicId(
+  db: DbOrTx,
+  userId: string,
+  publicId: string,
+): Promise<string | null> {
+  const ids = await db.selectFrom('sessions').select('id').where('user_id', '=', userId).execute();
+  const match = ids.find((row) => sessionPublicId(row.id) === publicId);
+  if (!match) return null;
+  const result = await db
+    .deleteFrom('sessions')
+    .where('id', '=', match.id)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return result.numDeletedRows > 0n ? match.id : null;
 }
 
 export async function listUserSessions(db: DbOrTx, userId: string, opts: { now?: Date } = {}): Promise<Session[]> {

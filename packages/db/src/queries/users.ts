@@ -75,6 +75,40 @@ export async function findUserByEmail(db: DbOrTx, email: string): Promise<UserRo
     .executeTakeFirst();
 }
 
+/** The stored password hash of a user (null: no password set; undefined: no such user). */
+export async function findPasswordHash(db: DbOrTx, userId: string): Promise<string | null | undefined> {
+  const row = await db.selectFrom('users').select('password_hash').where('id', '=', userId).executeTakeFirst();
+  return row?.password_hash;
+}
+
+/** Whether the account is disabled (closed accounts are disabled until the deletion job removes them). */
+export async function isUserDisabled(db: DbOrTx, userId: string): Promise<boolean | undefined> {
+  const row = await db.selectFrom('users').select('disabled_at').where('id', '=', userId).executeTakeFirst();
+  return row ? row.disabled_at !== null : undefined;
+}
+
+/**
+ * Every S3 key the user's rows point at (tracks: audio, peaks, originals). Account deletion removes these as well
+ * as everything under the user's prefix, in case a key was ever written elsewhere.
+ */
+export async function listUserStorageKeys(db: DbOrTx, userId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('tracks')
+    .select(['mp3_key', 'wav_key', 'peaks_key', 'original_key'])
+    .where('owner_id', '=', userId)
+    .execute();
+  const keys = new Set<string>();
+  for (const row of rows) {
+    for (const key of [row.mp3_key, row.wav_key, row.peaks_key, row.original_key]) if (key) keys.add(key);
+  }
+  return [...keys].sort();
+}
+
+/** The S3 prefix of everything a user uploads or generates. */
+export function userStoragePrefix(userId: string): string {
+  return `users/${userId}/`;
+}
+
 export async function updateUser(
   db: DbOrTx,
   userId: string,

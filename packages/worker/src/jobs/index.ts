@@ -4,22 +4,31 @@
  */
 import { JOB_NAMES, JOBS, type JobName } from '@dawg/shared';
 import type { AnyJobDefinition, JobRegistryOptions } from '../registry';
+import { deleteAccountJob } from './delete-account';
+import { deleteTrackJob } from './delete-track';
+import { generateJob } from './generate';
+import { sweepStaleGenerations } from './generate-sweeper';
 import { maintenancePing } from './maintenance-ping';
+import { purgeDeletedTracks } from './purge-deleted-tracks';
 
-export const jobs: readonly AnyJobDefinition[] = [maintenancePing];
+export const jobs: readonly AnyJobDefinition[] = [
+  maintenancePing,
+  generateJob,
+  sweepStaleGenerations,
+  deleteAccountJob,
+  deleteTrackJob,
+  purgeDeletedTracks,
+];
 
 /**
  * Catalog jobs whose processors arrive with later features. Each feature deletes its name here in the change that
  * registers the handler (the registry rejects a deferred name that has one). Empty = every catalog job is served.
  */
 export const DEFERRED_JOBS: readonly JobName[] = [
-  JOB_NAMES.generate,
   JOB_NAMES.analyze,
   JOB_NAMES.mixdown,
-  JOB_NAMES.sweepStaleGenerations,
   JOB_NAMES.releaseExpiredHolds,
   JOB_NAMES.purgeExpiredSessions,
-  JOB_NAMES.purgeDeletedTracks,
 ];
 
 export const registryOptions: JobRegistryOptions = { catalog: JOBS, deferred: DEFERRED_JOBS };

@@ -1,0 +1,52 @@
+/**
+ * `generation.*`: create (admission; under the per-user generation rate limit), get, list (owner-scoped, cursor
+ * paging) and onProgress (the row, then live stage events with resumable ids). Thin: each procedure calls a service.
+ */
+import {
+  createGenerationInputSchema,
+  createGenerationOutputSchema,
+  generationProgressInputSchema,
+  generationViewSchema,
+  getGenerationInputSchema,
+  listGenerationsInputSchema,
+  listGenerationsOutputSchema,
+} from '@dawg/shared';
+import { createGeneration, getGeneration, listGenerations, type GenerationDeps } from '../services/generation';
+import { generationProgress } from '../services/progress';
+import { protectedProcedure, router, type Context } from '../trpc';
+
+export function generationDeps(ctx: Context): GenerationDeps {
+  return {
+    db: ctx.db,
+    env: ctx.env,
+    log: ctx.log,
+    storage: { s3: ctx.s3, bucket: ctx.env.AWS_S3_BUCKET },
+    generationQueue: ctx.generationQueue,
+  };
+}
+
+export const generationRouter = router({
+  create: protectedProcedure
+    .input(createGenerationInputSchema)
+    .output(createGenerationOutputSchema)
+    .mutation(({ ctx, input }) => createGeneration(generationDeps(ctx), ctx.user, input)),
+
+  get: protectedProcedure
+    .input(getGenerationInputSchema)
+    .output(generationViewSchema)
+    .query(({ ctx, input }) => getGeneration(generationDeps(ctx), ctx.user.id, input.id)),
+
+  list: protectedProcedure
+    .input(listGenerationsInputSchema)
+    .output(listGenerationsOutputSchema)
+    .query(({ ctx, input }) => listGenerations(generationDeps(ctx), ctx.user.id, input)),
+
+  onProgress: protectedProcedure.input(generationProgressInputSchema).subscription(async function* ({
+    ctx,
+    input,
+    signal,
+  }) {
+    const deps = { ...generationDeps(ctx), progress: ctx.progress };
+    yield* generationProgress(deps, ctx.user.id, input, signal ?? new AbortController().signal);
+  }),
+});

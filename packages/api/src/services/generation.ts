@@ -1,0 +1,287 @@
+/**
+ * Generations: admission, reads and the REST status. Admission runs in ONE transaction that locks the user's row
+ * (SELECT … FOR UPDATE), so concurrent requests of one user — on any api instance — are admitted one at a time:
+ * the plan's monthly quota and the AI budget (spent + held + this estimate) are checked against what is committed,
+ * the estimated cost is held, and the row is inserted `queued`. Only after the commit is the job enqueued (job id =
+ * row id); if that fails the worker's sweeper enqueues the row later, so nothing is stuck or run twice.
+ */
+import { randomInt } from 'node:crypto';
+import {
+  activeHoldsTotal,
+  canWriteProject,
+  countQuotaGenerationsSince,
+  createHold,
+  findBudget,
+  findGenerationByIdempotencyKey,
+  findGenerationOfOwner,
+  insertGeneration,
+  listGenerationsOfOwner,
+  listTracksOfGenerations,
+  lockUserForAdmission,
+  markGenerationEnqueued,
+  monthStart,
+  spentSince,
+  type Database,
+  type GenerationRow,
+} from '@dawg/db';
+import {
+  AppError,
+  type ApiEnv,
+  type CreateGenerationOutput,
+  type CreateGenerationRequest,
+  DEFAULT_MUSIC_MODELS,
+  estimateGenerationSeconds,
+  estimateMusicCost,
+  formatUsd,
+  GENERATION_HOLD_TTL_MS,
+  GENERATION_LIMITS,
+  type GenerationParams,
+  type GenerationStatusOutput,
+  type GenerationView,
+  getPlan,
+  type ListGenerationsOutput,
+  type MusicProviderId,
+  type Role,
+  toRestStatus,
+} from '@dawg/shared';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { GenerationQueue } from './generation-queue';
+import { presignGet, type Storage, toGenerationView } from './generation-view';
+
+export interface GenerationDeps {
+  db: Kysely<Database>;
+  env: ApiEnv;
+  log: FastifyBaseLogger;
+  storage: Storage;
+  generationQueue: GenerationQueue;
+}
+
+export interface Caller {
+  id: string;
+  role: Role;
+}
+
+/** MUSIC_PROVIDER=test is a test-environment setting: refused at start in production. */
+export function assertMusicProviderConfig(env: Pick<ApiEnv, 'NODE_ENV' | 'MUSIC_PROVIDER'>): void {
+  if (env.NODE_ENV === 'production' && env.MUSIC_PROVIDER === 'test') {
+    throw new Error('MUSIC_PROVIDER=test is not allowed in production');
+  }
+}
+
+/**
+ * Who makes the music: an explicit request (only `test` outside production or for admins, `suno` when configured,
+ * `local` always), else MUSIC_PROVIDER, else Suno when SUNO_API_KEY is set, else the local synth.
+ */
+export function chooseMusicProvider(
+  env: Pick<ApiEnv, 'NODE_ENV' | 'MUSIC_PROVIDER' | 'SUNO_API_KEY'>,
+  caller: Caller,
+  requested: MusicProviderId | undefined,
+): MusicProviderId {
+  const production = env.NODE_ENV === 'production';
+  if (requested === 'test' && production && caller.role !== 'admin') {
+    throw new AppError('FORBIDDEN', 'The test provider is not available', {
+      details: [{ path: ['provider'], message: 'not available' }],
+    });
+  }
+  if (requested === 'suno' && !env.SUNO_API_KEY) {
+    throw new AppError('BAD_REQUEST', 'Suno is not configured on this server', {
+      details: [{ path: ['provider'], message: 'not configured' }],
+    });
+  }
+  if (requested) return requested;
+  if (env.MUSIC_PROVIDER && !(production && env.MUSIC_PROVIDER === 'test')) return env.MUSIC_PROVIDER;
+  return env.SUNO_API_KEY ? 'suno' : 'local';
+}
+
+/** The `generations.params` of a request: everything the worker needs to reproduce it, the seed fixed. */
+export function paramsOf(input: CreateGenerationRequest, seed: number): GenerationParams {
+  const common = {
+    instrumental: input.instrumental,
+    durationSec: input.duration,
+    seed,
+    variants: input.variants,
+    ...(input.genre !== undefined ? { genre: input.genre } : {}),
+    ...(input.bpm !== undefined ? { bpm: input.bpm } : {}),
+    ...(input.key !== undefined ? { key: input.key } : {}),
+    ...(input.scale !== undefined ? { scale: input.scale } : {}),
+  };
+  if (input.mode === 'simple') return { mode: 'simple', prompt: input.prompt, ...common };
+  return {
+    mode: 'custom',
+    title: input.title,
+    style: input.style,
+    ...(input.lyrics ? { lyrics: input.lyrics } : {}),
+    ...(input.negativeTags ? { negativeTags: input.negativeTags } : {}),
+    ...common,
+  };
+}
+
+/** The row's `prompt` column: what the user asked for, in one line (custom mode: title and style). */
+export function promptOf(input: CreateGenerationRequest): string {
+  const text = input.mode === 'simple' ? input.prompt : `${input.title} — ${input.style}`;
+  return text.slice(0, 2000);
+}
+
+function answer(row: GenerationRow, estimatedTime: number): CreateGenerationOutput {
+  return { jobId: row.id, status: row.status, estimatedTime };
+}
+
+export async function createGeneration(
+  deps: GenerationDeps,
+  caller: Caller,
+  input: CreateGenerationRequest,
+): Promise<CreateGenerationOutput> {
+  const { db, env, log } = deps;
+  const provider = chooseMusicProvider(env, caller, input.provider);
+  const model = DEFAULT_MUSIC_MODELS[provider];
+  const estimate = estimateMusicCost({
+    provider,
+    model,
+    durationSec: input.duration,
+    ...(provider === 'suno' ? {} : { clips: input.variants }),
+  });
+  const estimatedTime = estimateGenerationSeconds(provider, input.duration, input.variants);
+  if (input.projectId && !(await canWriteProject(db, caller.id, input.projectId))) {
+    throw new AppError('NOT_FOUND', 'Project not found', { details: [{ path: ['projectId'], message: 'not found' }] });
+  }
+  const seed = input.seed ?? randomInt(0, GENERATION_LIMITS.SEED_MAX);
+  const idempotencyKey = input.idempotencyKey ?? null;
+
+  const admitted = await db.transaction().execute(async (trx) => {
+    const user = await lockUserForAdmission(trx, caller.id);
+    if (!user || user.disabledAt) throw new AppError('FORBIDDEN', 'This account is disabled');
+    if (idempotencyKey) {
+      const existing = await findGenerationByIdempotencyKey(trx, caller.id, idempotencyKey);
+      if (existing) return { row: existing, replay: true };
+    }
+    const plan = getPlan(user.plan);
+    if (input.duration > plan.maxSongSeconds) {
+      throw new AppError(
+        'PAYMENT_REQUIRED',
+        `Your ${plan.name} plan makes songs up to ${plan.maxSongSeconds} seconds; upgrade for longer songs`,
+        { details: [{ path: ['duration'], message: `at most ${plan.maxSongSeconds} on the ${plan.name} plan` }] },
+      );
+    }
+    const since = monthStart();
+    const used = await countQuotaGenerationsSince(trx, caller.id, since);
+    if (used >= plan.generationsPerMonth) {
+      const resetsAt = new Date(Date.UTC(since.getUTCFullYear(), since.getUTCMonth() + 1, 1)).toISOString();
+      throw new AppError(
+        'PAYMENT_REQUIRED',
+        `Monthly generation quota reached: your ${plan.name} plan includes ${plan.generationsPerMonth} ` +
+          `generations per month and ${used} were used`,
+        { extra: { quota: plan.generationsPerMonth, used, resetsAt } },
+      );
+    }
+    if (estimate > 0) {
+      const budget = await findBudget(trx, caller.id);
+      const limit = budget?.monthlyLimitMicro ?? plan.aiBudgetMicroUsd;
+      const hard = budget?.hardLimit ?? true;
+      const committed = (await spentSince(trx, caller.id, since)) + (await activeHoldsTotal(trx, caller.id));
+      if (hard && committed + estimate > limit) {
+        throw new AppError(
+          'PAYMENT_REQUIRED',
+          `Monthly AI budget exceeded: ${formatUsd(committed)} of ${formatUsd(limit)} is spent or reserved and ` +
+            `this generation may cost ${formatUsd(estimate)}`,
+          { extra: { budgetMicro: limit, committedMicro: committed, estimateMicro: estimate } },
+        );
+      }
+    }
+    const row = await insertGeneration(trx, {
+      ownerId: caller.id,
+      projectId: input.projectId ?? null,
+      kind: 'song',
+      prompt: promptOf(input),
+      params: paramsOf(input, seed),
+      provider,
+      model,
+      estimatedCostMicro: estimate,
+      idempotencyKey,
+    });
+    await createHold(trx, {
+      userId: caller.id,
+      kind: 'music',
+      amountMicro: estimate,
+      generationId: row.id,
+      expiresAt: new Date(Date.now() + GENERATION_HOLD_TTL_MS),
+    });
+    return { row, replay: false };
+  });
+
+  if (admitted.replay) return answer(admitted.row, estimatedTime);
+  try {
+    await deps.generationQueue.enqueue(admitted.row.id);
+    await markGenerationEnqueued(db, admitted.row.id);
+  } catch (err) {
+    // Committed but not enqueued: the sweeper re-enqueues rows left queued without a job.
+    log.warn({ err, generationId: admitted.row.id }, 'enqueue failed; the sweeper will pick the generation up');
+  }
+  return answer(admitted.row, estimatedTime);
+}
+
+async function ownedRow(deps: Pick<GenerationDeps, 'db'>, ownerId: string, id: string): Promise<GenerationRow> {
+  const row = await findGenerationOfOwner(deps.db, ownerId, id);
+  // Another user's generation is "not found", never "forbidden": ids are not probeable.
+  if (!row) throw new AppError('NOT_FOUND', 'Generation not found');
+  return row;
+}
+
+export async function generationView(deps: Pick<GenerationDeps, 'db' | 'storage'>, row: GenerationRow) {
+  const tracks = await listTracksOfGenerations(deps.db, row.owner_id, [row.id]);
+  return toGenerationView(deps.storage, row, tracks);
+}
+
+export async function getGeneration(
+  deps: Pick<GenerationDeps, 'db' | 'storage'>,
+  ownerId: string,
+  id: string,
+): Promise<GenerationView> {
+  return generationView(deps, await ownedRow(deps, ownerId, id));
+}
+
+export async function listGenerations(
+  deps: Pick<GenerationDeps, 'db' | 'storage'>,
+  ownerId: string,
+  input: {
+    limit: number;
+    cursor?: string | undefined;
+    projectId?: string | undefined;
+    status?: GenerationRow['status'];
+  },
+): Promise<ListGenerationsOutput> {
+  const { rows, nextCursor } = await listGenerationsOfOwner(deps.db, ownerId, {
+    limit: input.limit,
+    ...(input.cursor ? { cursor: input.cursor } : {}),
+    ...(input.projectId ? { projectId: input.projectId } : {}),
+    ...(input.status ? { status: input.status } : {}),
+  });
+  const tracks = await listTracksOfGenerations(
+    deps.db,
+    ownerId,
+    rows.map((r) => r.id),
+  );
+  return { items: await Promise.all(rows.map((r) => toGenerationView(deps.storage, r, tracks))), nextCursor };
+}
+
+/** The seed's status answer: `completed` on success, with a presigned URL of the first take's MP3. */
+export async function generationStatus(
+  deps: Pick<GenerationDeps, 'db' | 'storage'>,
+  ownerId: string,
+  id: string,
+): Promise<GenerationStatusOutput> {
+  const row = await ownedRow(deps, ownerId, id);
+  let audioUrl: string | null = null;
+  if (row.status === 'succeeded') {
+    const [first] = await listTracksOfGenerations(deps.db, ownerId, [row.id]);
+    audioUrl = await presignGet(deps.storage, first?.mp3_key ?? null);
+  }
+  return {
+    jobId: row.id,
+    status: toRestStatus(row.status),
+    stage: row.stage,
+    progress: row.progress,
+    audioUrl,
+    ...(row.error && row.status === 'failed' ? { error: row.error } : {}),
+  };
+}

@@ -1,0 +1,196 @@
+/**
+ * The authorization suite's registry (test/authz.int.test.ts): for every tRPC procedure and every REST route, either
+ * a fixture (who may call it and how to build a valid call) or an exemption with the reason it needs none. The
+ * suite fails when a procedure or route has neither, so every feature adds its entries here in the change that adds
+ * the procedure or route.
+ *
+ * Access kinds:
+ * - `self`: acts on the caller's own account or creates under it; anonymous calls must be refused (UNAUTHORIZED).
+ * - `owned`: acts on an existing resource of the owner (the input names it); anonymous → UNAUTHORIZED, another user
+ *   → FORBIDDEN or NOT_FOUND.
+ * - `admin`: admins only; anonymous → UNAUTHORIZED, a non-admin → FORBIDDEN.
+ * `input` (and for REST `request`) is called once per phase with fresh users and must return a call the owner (or,
+ * for `admin`, the admin) is allowed to make; for `owned` it creates the resource for `ctx.owner`.
+ */
+import { randomUUID } from 'node:crypto';
+import { createApiKey, createSession, type Database, sessionPublicId } from '@dawg/db';
+import type { TestUser } from '@dawg/testing';
+import type { Kysely } from 'kysely';
+import { insertProjectOf, insertReadyTrack, projectWithEdit, projectWithUndoneEdit } from '../helpers/studio';
+
+export interface Actor {
+  user: TestUser;
+  /** A session token (usable as Bearer). */
+  token: string;
+  /** The account's password (every fixture user has the same, hashed once). */
+  password: string;
+}
+
+export interface FixtureContext {
+  db: Kysely<Database>;
+  /** The user whose call must succeed (for `admin` fixtures: an admin). */
+  owner: Actor;
+  /** Another plain user (the refused caller of `owned` and `admin` fixtures). */
+  other: Actor;
+  /** A fresh plain user, e.g. the target of an admin action. */
+  createUser(opts?: { role?: 'user' | 'admin' }): Promise<Actor>;
+}
+
+export type Access = 'self' | 'owned' | 'admin';
+
+export interface ProcedureFixture {
+  access: Access;
+  input?: (ctx: FixtureContext) => unknown;
+}
+
+export interface RestRequest {
+  /** Values for the route's `:params`. */
+  params?: Record<string, string>;
+  query?: Record<string, string>;
+  body?: unknown;
+}
+
+export interface RestFixture {
+  access: Access;
+  request?: (ctx: FixtureContext) => RestRequest | Promise<RestRequest>;
+}
+
+/** A generation row of the owner, as the worker would have left it queued. */
+async function ownGeneration(ctx: FixtureContext): Promise<string> {
+  const row = await ctx.db
+    .insertInto('generations')
+    .values({ owner_id: ctx.owner.user.id, prompt: 'authz fixture', provider: 'test', model: 'test' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export interface Exemption {
+  reason: string;
+  /** A valid input, for the bad-input suite (procedures with an input only). */
+  input?: () => unknown;
+}
+
+// ---- tRPC procedures ------------------------------------------------------------------------------------------
+
+export const PROCEDURE_FIXTURES: Record<string, ProcedureFixture> = {
+  'auth.logout': { access: 'self' },
+  'auth.changePassword': {
+    access: 'self',
+    input: (ctx) => ({ currentPassword: ctx.owner.password, newPassword: 'Another-Harmonica-Tune-71' }),
+  },
+  'auth.deleteAccount': { access: 'self', input: (ctx) => ({ password: ctx.owner.password }) },
+  'auth.sessions': { access: 'self' },
+  'auth.revokeSession': {
+    access: 'owned',
+    input: async (ctx) => {
+      const { session } = await createSession(ctx.db, ctx.owner.user.id);
+      return { id: sessionPublicId(session.id) };
+    },
+  },
+  'apiKeys.list': { access: 'self' },
+  'apiKeys.create': { access: 'self', input: () => ({ name: 'authz' }) },
+  'apiKeys.revoke': {
+    access: 'owned',
+    input: async (ctx) => ({ id: (await createApiKey(ctx.db, ctx.owner.user.id, { name: 'authz' })).apiKey.id }),
+  },
+  'generation.create': { access: 'self', input: () => ({ prompt: 'authz lofi beat', duration: 30 }) },
+  'generation.get': { access: 'owned', input: async (ctx) => ({ id: await ownGeneration(ctx) }) },
+  'generation.list': { access: 'self', input: () => ({}) },
+  'generation.onProgress': { access: 'owned', input: async (ctx) => ({ id: await ownGeneration(ctx) }) },
+  'project.list': { access: 'self' },
+  'project.create': { access: 'self', input: () => ({ name: 'Authz project', bpm: 96, key: 'A minor' }) },
+  'project.get': { access: 'owned', input: async (ctx) => ({ id: await insertProjectOf(ctx.db, ctx.owner.user.id) }) },
+  'project.update': {
+    access: 'owned',
+    input: async (ctx) => ({ id: await insertProjectOf(ctx.db, ctx.owner.user.id), expectedVersion: 1, bpm: 100 }),
+  },
+  'project.delete': {
+    access: 'owned',
+    input: async (ctx) => ({ id: await insertProjectOf(ctx.db, ctx.owner.user.id) }),
+  },
+  'arrangement.applyOps': {
+    access: 'owned',
+    input: async (ctx) => {
+      const projectId = await insertProjectOf(ctx.db, ctx.owner.user.id);
+      const track = await insertReadyTrack(ctx.db, ctx.owner.user.id);
+      const laneId = randomUUID();
+      return {
+        projectId,
+        expectedVersion: 1,
+        ops: [
+          { type: 'addLane', lane: { id: laneId, name: 'Lead', gainDb: -3, pan: 0.25 } },
+          { type: 'addClip', clip: { laneId, trackId: track.id, startSec: 2, lengthSec: 8, fadeInSec: 0.5 } },
+        ],
+      };
+    },
+  },
+  'arrangement.undo': {
+    access: 'owned',
+    input: async (ctx) => ({ projectId: await projectWithEdit(ctx.db, ctx.owner.user.id), expectedVersion: 2 }),
+  },
+  'arrangement.redo': {
+    access: 'owned',
+    input: async (ctx) => ({ projectId: await projectWithUndoneEdit(ctx.db, ctx.owner.user.id), expectedVersion: 3 }),
+  },
+  'track.list': { access: 'self', input: () => ({ search: 'authz' }) },
+  'track.get': {
+    access: 'owned',
+    input: async (ctx) => ({ id: (await insertReadyTrack(ctx.db, ctx.owner.user.id)).id }),
+  },
+  'track.rename': {
+    access: 'owned',
+    input: async (ctx) => ({ id: (await insertReadyTrack(ctx.db, ctx.owner.user.id)).id, title: 'Renamed' }),
+  },
+  'track.delete': {
+    access: 'owned',
+    input: async (ctx) => ({ id: (await insertReadyTrack(ctx.db, ctx.owner.user.id)).id }),
+  },
+  'track.urls': {
+    access: 'owned',
+    input: async (ctx) => ({ id: (await insertReadyTrack(ctx.db, ctx.owner.user.id)).id, download: true }),
+  },
+  'admin.auditLogs': { access: 'admin', input: () => ({ limit: 10 }) },
+  'admin.setUserDisabled': {
+    access: 'admin',
+    input: async (ctx) => ({ userId: (await ctx.createUser()).user.id, disabled: true }),
+  },
+};
+
+export const PROCEDURE_EXEMPTIONS: Record<string, Exemption> = {
+  'health.get': { reason: 'public health report (same as GET /health)' },
+  'health.live': { reason: 'public health report, pushed' },
+  'system.version': { reason: 'public: what is deployed' },
+  'auth.register': {
+    reason: 'public: creates an account (rate limited)',
+    input: () => ({ email: `valid-${Date.now()}@example.com`, password: 'Valid-Password-Input-1', name: 'Valid' }),
+  },
+  'auth.login': {
+    reason: 'public: exchanges credentials for a session (rate limited)',
+    input: () => ({ email: 'valid@example.com', password: 'Valid-Password-Input-1' }),
+  },
+  'auth.me': { reason: 'public: answers null for anonymous callers' },
+};
+
+// ---- REST routes (keys: `METHOD /url` as registered) ----------------------------------------------------------
+
+export const REST_FIXTURES: Record<string, RestFixture> = {
+  'POST /api/auth/logout': { access: 'self' },
+  'GET /api/auth/me': { access: 'self' },
+  'POST /api/generate': { access: 'self', request: () => ({ body: { prompt: 'authz lofi beat', duration: 30 } }) },
+  'GET /api/tracks': { access: 'self', request: () => ({ query: { source: 'generated', limit: '10' } }) },
+  'GET /api/generate/:id/status': {
+    access: 'owned',
+    request: async (ctx) => ({ params: { id: await ownGeneration(ctx) } }),
+  },
+};
+
+export const REST_EXEMPTIONS: Record<string, Exemption> = {
+  'GET /': { reason: 'public: service name and version' },
+  'GET /health': { reason: 'public health check (seed deployment 4.1)' },
+  'GET /api/ai-brain/health': { reason: 'public component health (seed deployment 4.2)' },
+  'GET /api/voice/health': { reason: 'public component health (seed deployment 4.2)' },
+  'POST /api/auth/register': { reason: 'public: creates an account (rate limited)' },
+  'POST /api/auth/login': { reason: 'public: exchanges credentials for a token (rate limited)' },
+  'GET /api/openapi.json': { reason: 'public API description' },
+};
