@@ -80,6 +80,8 @@ export function formatTable(results: readonly BenchResult[]): string {
       r.met ? 'met' : 'MISSED',
     ]);
     for (const [name, v] of Object.entries(r.variants)) {
+      // A single-variant result's variant is its headline again.
+      if (name === r.name) continue;
       rows.push([`  ${name}`, fmt(v.median), `${fmt(v.p25)}–${fmt(v.p75)}`, v.unit, '', '']);
     }
   }
@@ -103,7 +105,7 @@ async function main(): Promise<number> {
       repoRoot,
       log: (line) => process.stdout.write(`  ${line}\n`),
     });
-    results.push(result);
+    results.push(...(Array.isArray(result) ? result : [result]));
   }
   const report = { machine: machine(), quick: args.quick, benchmarks: results };
   mkdirSync(dirname(args.out), { recursive: true });

@@ -1,5 +1,5 @@
 /** The shape of a benchmark and of its entry in bench/results.json. */
-import type { Summary } from './stats';
+import { summarize, type Summary } from './stats';
 
 export interface BenchContext {
   /** Rounds per variant (≥ 5), run interleaved. */
@@ -45,7 +45,35 @@ export interface BenchResult {
 export interface Benchmark {
   name: string;
   description: string;
-  run(ctx: BenchContext): Promise<BenchResult>;
+  /** Several results when one run measures several things (e.g. a pipeline's time and the event loop during it). */
+  run(ctx: BenchContext): Promise<BenchResult | BenchResult[]>;
+}
+
+/** A result whose samples are the headline metric itself (one variant, no pairing). */
+export function singleVariantResult(opts: {
+  name: string;
+  description: string;
+  unit: string;
+  rounds: number;
+  goal: Goal;
+  samples: number[];
+  settings: Record<string, string | number>;
+}): BenchResult {
+  const summary = summarize(opts.samples);
+  return {
+    name: opts.name,
+    description: opts.description,
+    unit: opts.unit,
+    rounds: opts.rounds,
+    median: summary.median,
+    p25: summary.p25,
+    p75: summary.p75,
+    iqr: summary.iqr,
+    goal: opts.goal,
+    met: judge(opts.goal, summary.median),
+    variants: { [opts.name]: { unit: opts.unit, samples: opts.samples, ...summary } },
+    settings: opts.settings,
+  };
 }
 
 export function judge(goal: Goal, value: number): boolean {

@@ -254,43 +254,61 @@ export const DRUM_PANS: Record<DrumPart, number> = {
   tom: -0.15,
 };
 
-const kits = new Map<string, Kit>();
+type Pitched = Pick<Kit, 'kick' | 'snare' | 'rim' | 'tom'>;
+type Unpitched = Omit<Kit, keyof Pitched>;
 
-/**
- * The kit for a style; each part has a few variants (different noise) so repeated hits are not clones. Kits are
- * a function of the style alone, so they are built once per thread and shared by renders (read-only).
- */
-export function buildKit(style: DrumStyle, tonic: number, sr: number): Kit {
-  const key = `${style}/${tonic}@${sr}`;
-  let kit = kits.get(key);
-  if (!kit) {
-    kit = makeKit(style, tonic, sr);
-    kits.set(key, kit);
+const pitchedKits = new Map<string, Pitched>();
+const unpitchedKits = new Map<string, Unpitched>();
+
+function cached<T>(map: Map<string, T>, key: string, make: () => T): T {
+  let v = map.get(key);
+  if (!v) {
+    v = make();
+    map.set(key, v);
   }
-  return kit;
+  return v;
 }
 
+/**
+ * The kit for a style; each part has a few variants (different noise) so repeated hits are not clones. Kits are a
+ * function of the style (and, for the tuned drums, the tonic) alone, so each is built once per thread and shared by
+ * renders (read-only).
+ */
+export function buildKit(style: DrumStyle, tonic: number, sr: number): Kit {
+  return {
+    ...cached(pitchedKits, `${style}/${tonic}@${sr}`, () => makePitched(style, tonic, sr)),
+    ...cached(unpitchedKits, `${style}@${sr}`, () => makeUnpitched(style, sr)),
+  };
+}
+
+const seedFor = (style: DrumStyle, part: string, v: number): number => mixSeed(0x5eed, 'kit', style, part, v);
+const variants = <T>(count: number, make: (v: number) => T): T[] => Array.from({ length: count }, (_, v) => make(v));
+
 /** Drums are tuned to the song's tonic (kick, snare body, toms) and fifth (rim), as producers tune their kits. */
-function makeKit(style: DrumStyle, tonic: number, sr: number): Kit {
-  const s = (part: string, v: number): number => mixSeed(0x5eed, 'kit', style, part, v);
-  const variants = <T>(count: number, make: (v: number) => T): T[] => Array.from({ length: count }, (_, v) => make(v));
+function makePitched(style: DrumStyle, tonic: number, sr: number): Pitched {
   const base = kickFor(style);
   const spec = { ...base, f1: tuned(tonic, base.f1 * 0.84) };
   const body = tuned(tonic, 160);
   const fifth = (tonic + 7) % 12;
+  return {
+    kick: variants(1, (v) => kick(sr, spec, seedFor(style, 'kick', v))),
+    snare: variants(2, (v) => snare(sr, seedFor(style, 'snare', v), style === 'jazz', body)),
+    rim: variants(1, (v) => rim(sr, seedFor(style, 'rim', v), tuned(fifth, 1200))),
+    tom: variants(1, (v) =>
+      tom(sr, seedFor(style, 'tom', v), style === 'cinematic', tuned(tonic, style === 'cinematic' ? 70 : 110)),
+    ),
+  };
+}
+
+function makeUnpitched(style: DrumStyle, sr: number): Unpitched {
+  const s = (part: string, v: number): number => seedFor(style, part, v);
   const lofi = style === 'lofi';
   return {
-    kick: variants(1, (v) => kick(sr, spec, s('kick', v))),
-    snare: variants(2, (v) => snare(sr, s('snare', v), style === 'jazz', body)),
     clap: variants(2, (v) => clap(sr, s('clap', v))),
-    rim: variants(1, (v) => rim(sr, s('rim', v), tuned(fifth, 1200))),
     hat: variants(3, (v) => metal(sr, s('hat', v), 0.12, lofi ? 0.025 : 0.035, 0.7, lofi ? 6000 : 7500)),
     openhat: variants(2, (v) => metal(sr, s('openhat', v), 0.5, 0.16, 0.7, 7000)),
     ride: variants(2, (v) => metal(sr, s('ride', v), 0.7, 0.22, 0.35, 4500)),
     crash: variants(1, (v) => metal(sr, s('crash', v), 1.8, 0.5, 1, 3500)),
     shaker: variants(2, (v) => shaker(sr, s('shaker', v))),
-    tom: variants(1, (v) =>
-      tom(sr, s('tom', v), style === 'cinematic', tuned(tonic, style === 'cinematic' ? 70 : 110)),
-    ),
   };
 }

@@ -77,7 +77,8 @@ export class Reverb {
     wetR[0] = 0;
     for (let k = 0; k < frames; k++) {
       const j = RATE * k;
-      let x = 0.25 * ((input[j] as number) + (input[j + 1] as number) + (input[j + 2] as number) + (input[j + 3] as number));
+      let x =
+        0.25 * ((input[j] as number) + (input[j + 1] as number) + (input[j + 2] as number) + (input[j + 3] as number));
       // Two Schroeder all-passes smear the input so the network starts dense.
       let b = a0[q0] as number;
       let y = b - ag * x;
@@ -106,25 +107,30 @@ export class Reverb {
       wetL[k + 1] = (z0 - z2 + 0.6 * z1) * gain;
       wetR[k + 1] = (z1 - z3 + 0.6 * z2) * gain;
     }
-    // Back to the full rate by linear interpolation between wet frames k-1 and k.
+    // Back to the full rate by linear interpolation: the RATE samples of frame k run from wet[k] to wet[k + 1].
     const i0 = Math.max(0, -outAt);
     const i1 = Math.min(frames * RATE, outLen - outAt);
     const fadeStart = n - fadeN;
-    for (let i = i0; i < i1; i++) {
-      const k = Math.floor(i / RATE);
-      const f = (i - k * RATE + 1) / RATE;
-      const a0 = wetL[k] as number;
-      const b0 = wetR[k] as number;
-      let vl = a0 + ((wetL[k + 1] as number) - a0) * f;
-      let vr = b0 + ((wetR[k + 1] as number) - b0) * f;
-      if (i >= fadeStart) {
-        const fade = (n - i) / fadeN;
-        vl *= fade;
-        vr *= fade;
+    const step = 1 / RATE;
+    for (let k = Math.floor(i0 / RATE); k * RATE < i1; k++) {
+      const l0 = wetL[k] as number;
+      const r0 = wetR[k] as number;
+      const dl = ((wetL[k + 1] as number) - l0) * step;
+      const dr = ((wetR[k + 1] as number) - r0) * step;
+      for (let q = 0; q < RATE; q++) {
+        const i = k * RATE + q;
+        if (i < i0 || i >= i1) continue;
+        let vl = l0 + dl * (q + 1);
+        let vr = r0 + dr * (q + 1);
+        if (i >= fadeStart) {
+          const fade = (n - i) / fadeN;
+          vl *= fade;
+          vr *= fade;
+        }
+        const o = outAt + i;
+        outL[o] = (outL[o] as number) + vl;
+        outR[o] = (outR[o] as number) + vr;
       }
-      const o = outAt + i;
-      outL[o] = (outL[o] as number) + vl;
-      outR[o] = (outR[o] as number) + vr;
     }
   }
 }
