@@ -35,14 +35,27 @@ function clip(seconds: number, sample: (t: number, channel: number) => number): 
 /** loudnorm's analysis of a WAV: integrated loudness (LUFS) and true peak (dBTP). */
 function measure(wav: Buffer): Promise<{ i: number; tp: number }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn('ffmpeg', ['-hide_banner', '-nostats', '-i', 'pipe:0', '-af', 'loudnorm=print_format=json', '-f', 'null', '-']);
+    const proc = spawn('ffmpeg', [
+      '-hide_banner',
+      '-nostats',
+      '-i',
+      'pipe:0',
+      '-af',
+      'loudnorm=print_format=json',
+      '-f',
+      'null',
+      '-',
+    ]);
     let stderr = '';
     proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     proc.stdin.on('error', () => undefined);
     proc.on('error', reject);
     proc.on('close', (code) => {
       try {
-        const json = JSON.parse(stderr.slice(stderr.lastIndexOf('{'), stderr.lastIndexOf('}') + 1)) as Record<string, string>;
+        const json = JSON.parse(stderr.slice(stderr.lastIndexOf('{'), stderr.lastIndexOf('}') + 1)) as Record<
+          string,
+          string
+        >;
         if (code !== 0) throw new Error(`exit ${code}`);
         resolve({ i: Number(json.input_i), tp: Number(json.input_tp) });
       } catch (err) {

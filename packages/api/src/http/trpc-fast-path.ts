@@ -125,7 +125,11 @@ async function readInput(this: CallState): Promise<unknown> {
     return value;
   } catch (cause) {
     if (cause instanceof TRPCError) throw cause;
-    throw new TRPCError({ code: 'BAD_REQUEST', message: cause instanceof Error ? cause.message : 'Invalid input', cause });
+    throw new TRPCError({
+      code: 'BAD_REQUEST',
+      message: cause instanceof Error ? cause.message : 'Invalid input',
+      cause,
+    });
   }
 }
 

@@ -31,8 +31,27 @@ export async function masterClip(pcm: Pcm, { signal }: { signal?: AbortSignal } 
   if (channels < 1 || frameCount(pcm) === 0) throw new Error('cannot master an empty clip');
   const input = interleave(pcm);
 
-  // The encoder does not depend on the measurement: started now, its process start-up (~60 ms) overlaps pass 1 and
-  // it waits on its stdin for the normalised PCM.
+  const measured = await measureLoudness(input, sampleRate, channels, signal);
+  const filter = normalizeFilter(measured);
+
+  const normalize = startFfmpeg(
+    [
+      '-loglevel',
+      'info',
+      ...rawInputArgs(sampleRate, channels),
+      '-af',
+      filter,
+      // Dynamic loudnorm works at 192 kHz (linear mode at the clip's rate); come back to the clip's own rate.
+      '-ar',
+      String(sampleRate),
+      '-f',
+      's16le',
+      '-c:a',
+      'pcm_s16le',
+      'pipe:1',
+    ],
+    signal,
+  );
   const encode = startFfmpeg(
     [
       '-loglevel',
@@ -44,32 +63,6 @@ export async function masterClip(pcm: Pcm, { signal }: { signal?: AbortSignal } 
       MP3_BITRATE,
       '-f',
       'mp3',
-      'pipe:1',
-    ],
-    signal,
-  );
-  let filter: string;
-  try {
-    filter = normalizeFilter(await measureLoudness(input, sampleRate, channels, signal));
-  } catch (err) {
-    encode.child.kill('SIGKILL');
-    throw err;
-  }
-
-  const normalize = startFfmpeg(
-    [
-      '-loglevel',
-      'info',
-      ...rawInputArgs(sampleRate, channels),
-      '-af',
-      filter,
-      // Dynamic loudnorm works at 192 kHz internally; come back to the clip's own rate.
-      '-ar',
-      String(sampleRate),
-      '-f',
-      's16le',
-      '-c:a',
-      'pcm_s16le',
       'pipe:1',
     ],
     signal,
