@@ -306,6 +306,12 @@ describe('tRPC', () => {
     expect((await fetch(batch(51))).status).toBe(400);
   });
 
+  it('answers HEAD on a tRPC path with 405, not a 500', async () => {
+    const res = await fetch(`${base}/trpc/system.version`, { method: 'HEAD' });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET, POST');
+  });
+
   it('answers an unknown procedure with 404 in the tRPC envelope', async () => {
     const res = await fetch(`${base}/trpc/nope.nothing`);
     expect(res.status).toBe(404);

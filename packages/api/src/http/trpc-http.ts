@@ -33,7 +33,9 @@ export async function registerTrpcHttp(app: FastifyInstance, deps: AppDeps, metr
     scope.removeContentTypeParser('application/json');
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
-    scope.addHook('onRequest', async (request) => {
+    scope.addHook('onRequest', async (request, reply) => {
+      // Fastify exposes HEAD for every GET route; tRPC has no HEAD semantics (it would answer 500).
+      if (request.method === 'HEAD') return reply.code(405).header('allow', 'GET, POST').send();
       if (request.method === 'POST' && !isJsonContentType(request.headers['content-type'])) {
         throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'tRPC accepts application/json only');
       }
