@@ -1,18 +1,35 @@
 /**
- * The app's providers and routes. Providers are created once per page load; the router owns the URL.
+ * The app's providers and routes. The api clients (query cache, HTTP and WebSocket links) belong to one identity:
+ * signing in or out swaps them for fresh ones, so nothing fetched as one user is ever shown to the next and the
+ * WebSocket reconnects with the new session cookie. The router lives outside and keeps the URL across the swap.
  */
-import { useState } from 'react';
+import { lazy, Suspense, useCallback, useMemo, useRef, useState } from 'react';
 import { createBrowserRouter } from 'react-router';
 import { RouterProvider } from 'react-router/dom';
 import { QueryClientProvider } from '@tanstack/react-query';
 import { Layout } from './components/layout';
 import { ToastProvider } from './components/toasts';
+import { IdentityProvider, RedirectIfSignedIn, RequireAuth, type PublicUser } from './lib/auth';
 import { WsClientProvider } from './lib/connection';
-import { createApiClients, trpc } from './lib/trpc';
+import { createApiClients, setCurrentUser, trpc } from './lib/trpc';
+import { AccountPage } from './routes/account/account-page';
 import { HomePage } from './routes/home';
 import { NotFoundPage } from './routes/not-found';
 import { RouteError } from './routes/route-error';
+import { SignInPage } from './routes/sign-in';
+import { SignUpPage } from './routes/sign-up';
 import { StatusPage } from './routes/status';
+
+// The studio (timeline, audio engine, generate panel) is its own chunk: sign-in and account pages load without it.
+const StudioPage = lazy(() => import('./routes/studio/studio-page').then((m) => ({ default: m.StudioPage })));
+
+function StudioLoading() {
+  return (
+    <p className="page muted" aria-busy="true">
+      Opening the studio…
+    </p>
+  );
+}
 
 const router = createBrowserRouter([
   {
@@ -20,7 +37,48 @@ const router = createBrowserRouter([
     element: <Layout />,
     errorElement: <RouteError />,
     children: [
-      { index: true, element: <HomePage /> },
+      {
+        index: true,
+        element: (
+          <RequireAuth>
+            <HomePage />
+          </RequireAuth>
+        ),
+      },
+      {
+        path: 'projects/:id',
+        element: (
+          <RequireAuth>
+            <Suspense fallback={<StudioLoading />}>
+              <StudioPage />
+            </Suspense>
+          </RequireAuth>
+        ),
+      },
+      {
+        path: 'account',
+        element: (
+          <RequireAuth>
+            <AccountPage />
+          </RequireAuth>
+        ),
+      },
+      {
+        path: 'signin',
+        element: (
+          <RedirectIfSignedIn>
+            <SignInPage />
+          </RedirectIfSignedIn>
+        ),
+      },
+      {
+        path: 'signup',
+        element: (
+          <RedirectIfSignedIn>
+            <SignUpPage />
+          </RedirectIfSignedIn>
+        ),
+      },
       { path: 'status', element: <StatusPage /> },
       { path: '*', element: <NotFoundPage /> },
     ],
@@ -28,14 +86,30 @@ const router = createBrowserRouter([
 ]);
 
 export function App() {
-  const [clients] = useState(() => createApiClients());
+  const [clients, setClients] = useState(() => createApiClients());
+  const current = useRef(clients);
+
+  const changeIdentity = useCallback((user: PublicUser | null) => {
+    const previous = current.current;
+    const next = createApiClients();
+    // Known already (sign-in returned it): the guards must not bounce the user while asking the api again.
+    setCurrentUser(next.queryClient, user);
+    current.current = next;
+    setClients(next);
+    void previous.wsClient.close();
+    previous.queryClient.clear();
+  }, []);
+  const identity = useMemo(() => ({ changeIdentity }), [changeIdentity]);
+
   return (
     <trpc.Provider client={clients.trpcClient} queryClient={clients.queryClient}>
       <QueryClientProvider client={clients.queryClient}>
         <WsClientProvider client={clients.wsClient}>
-          <ToastProvider>
-            <RouterProvider router={router} />
-          </ToastProvider>
+          <IdentityProvider value={identity}>
+            <ToastProvider>
+              <RouterProvider router={router} />
+            </ToastProvider>
+          </IdentityProvider>
         </WsClientProvider>
       </QueryClientProvider>
     </trpc.Provider>

@@ -1,11 +1,15 @@
 /**
- * The page frame every route shares: skip link, header with the product name and navigation, the routed content
- * inside an error boundary, and the notices about the live connection.
+ * The page frame every route shares: skip link, header with the product name, navigation and the account area
+ * (who is signed in, sign out), the routed content inside an error boundary, and the notices about the live
+ * connection.
  */
 import { useEffect, useRef } from 'react';
-import { NavLink, Outlet, useLocation } from 'react-router';
+import { NavLink, Outlet, useLocation, useNavigate } from 'react-router';
 import { useQueryClient } from '@tanstack/react-query';
+import { useChangeIdentity, useCurrentUser } from '../lib/auth';
 import { useWsState, type WsState } from '../lib/connection';
+import { errorCode, errorsFromFailure } from '../lib/form-errors';
+import { trpc } from '../lib/trpc';
 import { ErrorBoundary } from './error-boundary';
 import { useToast } from './toasts';
 
@@ -38,6 +42,7 @@ export function Layout() {
             ))}
           </ul>
         </nav>
+        <AccountArea />
       </header>
       <main id="main" tabIndex={-1}>
         <ErrorBoundary resetKey={pathname} onReset={() => void queryClient.resetQueries()}>
@@ -46,6 +51,62 @@ export function Layout() {
       </main>
       <ConnectionNotices />
     </>
+  );
+}
+
+function AccountArea() {
+  const me = useCurrentUser();
+  const logout = trpc.auth.logout.useMutation();
+  const changeIdentity = useChangeIdentity();
+  const navigate = useNavigate();
+  const { notify } = useToast();
+
+  async function signOut() {
+    if (logout.isPending) return;
+    try {
+      await logout.mutateAsync();
+    } catch (err) {
+      // UNAUTHORIZED: the session had already ended, which is what the user asked for.
+      if (errorCode(err) !== 'UNAUTHORIZED') {
+        notify(`Could not sign out. ${errorsFromFailure(err, []).form ?? ''}`, { tone: 'error' });
+        return;
+      }
+    }
+    changeIdentity(null);
+    await navigate('/signin', { replace: true });
+    notify('Signed out.', { tone: 'success' });
+  }
+
+  // Until the api answers, showing neither avoids flashing "Sign in" at a signed-in user.
+  if (me.data === undefined) return <div className="account-area" />;
+  if (me.data === null) {
+    return (
+      <div className="account-area">
+        <NavLink to="/signin" className="nav-link">
+          Sign in
+        </NavLink>
+        <NavLink to="/signup" className="button button-small">
+          Sign up
+        </NavLink>
+      </div>
+    );
+  }
+  const user = me.data;
+  return (
+    <div className="account-area">
+      <NavLink to="/account" className="nav-link account-link" data-testid="header-user">
+        <span className="visually-hidden">Account: </span>
+        {user.name?.trim() || user.email}
+      </NavLink>
+      <button
+        type="button"
+        className="button button-secondary button-small"
+        onClick={() => void signOut()}
+        aria-disabled={logout.isPending || undefined}
+      >
+        {logout.isPending ? 'Signing out…' : 'Sign out'}
+      </button>
+    </div>
   );
 }
 

@@ -2,8 +2,10 @@
  * Unknown paths: say so and offer a way back.
  */
 import { Link, useLocation } from 'react-router';
+import { usePageTitle } from '../lib/use-page-title';
 
 export function NotFoundPage() {
+  usePageTitle('Page not found');
   const { pathname } = useLocation();
   return (
     <section className="page" aria-labelledby="not-found-title">

@@ -7,6 +7,7 @@ import type { RouterOutputs } from '@dawg/api';
 import { trpc } from '../lib/trpc';
 import { useNow } from '../lib/use-now';
 import { useWsState, WS_STATE_LABELS } from '../lib/connection';
+import { usePageTitle } from '../lib/use-page-title';
 
 type Health = RouterOutputs['health']['get'];
 type ConnectionName = keyof Health['connections'];
@@ -30,6 +31,7 @@ interface Sample {
 }
 
 export function StatusPage() {
+  usePageTitle('System status');
   const wsState = useWsState();
   const now = useNow(1_000);
   const [live, setLive] = useState<Sample | null>(null);
