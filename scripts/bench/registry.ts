@@ -2,6 +2,7 @@
 import { generationPipeline } from './generation';
 import { progressLatency } from './progress-latency';
 import { synthRealtime } from './synth-realtime';
+import { timelineLongTasks } from './timeline';
 import { trpcBatch } from './trpc-batch';
 import { trpcOverhead } from './trpc-overhead';
 import type { Benchmark } from './types';
@@ -12,4 +13,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
   progressLatency,
   synthRealtime,
   generationPipeline,
+  timelineLongTasks,
 ];
