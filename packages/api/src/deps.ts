@@ -5,7 +5,7 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { createDb, type Database } from '@dawg/db';
-import type { ApiEnv } from '@dawg/shared';
+import { type ApiEnv, QUEUE_NAMES } from '@dawg/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
@@ -14,6 +14,7 @@ import { createRateLimits, type RateLimits } from './perimeter/rate-limit';
 import { type AccountDeletionQueue, createAccountDeletionQueue } from './services/account-deletion-queue';
 import { assertMusicProviderConfig } from './services/generation';
 import { createGenerationQueue, type GenerationQueue } from './services/generation-queue';
+import { createJobProducer } from './services/job-producer';
 import { createProgressHub, type ProgressHub } from './services/progress-hub';
 import { createTrackDeletionQueue, type TrackDeletionQueue } from './services/track-deletion-queue';
 
@@ -98,10 +99,12 @@ export async function createDeps(env: ApiEnv, log: FastifyBaseLogger): Promise<A
   const redisKey = (...parts: string[]) => [prefix, ...parts].join(':');
   const limits = createRateLimits({ redis, env, redisKey, log });
   const revocations = createRevocations({ redis, db, channel: redisKey('auth', 'revocations'), log });
-  const accountDeletion = createAccountDeletionQueue(env, log);
-  const generationQueue = createGenerationQueue(env, log);
+  const generateProducer = createJobProducer(env, log, QUEUE_NAMES.generate);
+  const maintenanceProducer = createJobProducer(env, log, QUEUE_NAMES.maintenance);
+  const accountDeletion = createAccountDeletionQueue(maintenanceProducer);
+  const generationQueue = createGenerationQueue(generateProducer);
   const progress = createProgressHub({ redisUrl: env.REDIS_URL, redis, prefix, log });
-  const trackDeletion = createTrackDeletionQueue(env, log);
+  const trackDeletion = createTrackDeletionQueue(maintenanceProducer);
   return {
     env,
     db,
@@ -117,10 +120,9 @@ export async function createDeps(env: ApiEnv, log: FastifyBaseLogger): Promise<A
     async close() {
       await Promise.allSettled([
         revocations.close(),
-        accountDeletion.close(),
-        generationQueue.close(),
+        generateProducer.close(),
+        maintenanceProducer.close(),
         progress.close(),
-        trackDeletion.close(),
       ]);
       // Each close is independent: one failing must not leave the others open.
       const results = await Promise.allSettled([

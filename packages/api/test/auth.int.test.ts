@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { sessionCookie } from '../src/auth/cookies';
 import { defineRestRoute } from '../src/rest/define';
-import { deleteAccountJobId, queueRedisUrl } from '../src/services/account-deletion-queue';
+import { queueRedisUrl } from '@dawg/shared';
+import { deleteAccountJobId } from '../src/services/account-deletion-queue';
 import {
   bearer,
   freshEmail,

@@ -84,3 +84,10 @@ export function parseJobPayload<N extends JobName>(name: N, data: unknown): JobP
 export function jobsOfQueue(queue: QueueName): JobDefinition[] {
   return Object.values(JOBS).filter((j) => j.queue === queue);
 }
+
+/** REDIS_URL with its database replaced by REDIS_QUEUE_DB (ioredis lets a URL's /db win over an options object). */
+export function queueRedisUrl(env: { REDIS_URL: string; REDIS_QUEUE_DB: number }): string {
+  const url = new URL(env.REDIS_URL);
+  url.pathname = `/${env.REDIS_QUEUE_DB}`;
+  return url.toString();
+}

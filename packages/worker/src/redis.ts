@@ -3,14 +3,7 @@
  * pub/sub use REDIS_URL's own database), so a cache flush never loses jobs.
  */
 import { Redis, type RedisOptions } from 'ioredis';
-import type { WorkerEnv } from '@dawg/shared';
-
-/** REDIS_URL with its database replaced by REDIS_QUEUE_DB (ioredis lets a URL's /db win over an options object). */
-export function queueRedisUrl(env: Pick<WorkerEnv, 'REDIS_URL' | 'REDIS_QUEUE_DB'>): string {
-  const url = new URL(env.REDIS_URL);
-  url.pathname = `/${env.REDIS_QUEUE_DB}`;
-  return url.toString();
-}
+import { queueRedisUrl, type WorkerEnv } from '@dawg/shared';
 
 /** A connection for BullMQ workers: BullMQ requires maxRetriesPerRequest null (blocking commands must not time out). */
 export function createQueueConnection(env: Pick<WorkerEnv, 'REDIS_URL' | 'REDIS_QUEUE_DB'>, opts: RedisOptions = {}) {
