@@ -7,7 +7,12 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ApiEnv, LIMITS } from '@dawg/shared';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify';
 import type { WebSocketServer } from 'ws';
 import { type AppDeps, createDeps } from './deps';
 import { registerRestErrorHandling } from './errors/rest';
@@ -87,7 +92,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     trustProxy: env.TRUST_PROXY ? trustOneProxyHop : false,
     requestIdHeader: false,
     // Fastify's default is two lines per request ("incoming request", "request completed"); one is enough (below).
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // A caller's id is kept (tracing across services) if it is short and harmless in logs; otherwise a fresh one.
     genReqId: (req) => {
       const header = req.headers['x-request-id'];
