@@ -5,13 +5,16 @@
  * chunk — its notes, their echoes, and the chunk's reverb (run from a cleared state) — is a pure function of the
  * chunk and is confined to [chunk start, chunk end + spill). A sample's value is therefore the sum of the
  * contributions of the few chunks that reach it, added in the same order whether the render starts at bar 0 or at
- * `startBar`; and the master stage (fade, soft clip) is per-sample. So rendering from `startBar` yields exactly the
- * same bytes as the corresponding part of the full render.
+ * `startBar`. The master stage's limiter computes each bar's gain from a fixed span of audio around the bar (see
+ * limiter.ts), which a partial render also mixes (it starts one bar early and drops that bar); the rest of the
+ * master stage (fade, soft clip) is per-sample. So rendering from `startBar` yields exactly the same bytes as the
+ * corresponding part of the full render.
  */
 import { AppError } from '@dawg/shared';
 import { arrangeBar, chordsPerBar, type DrumPart, isDrum, type NoteEvent, STEPS_PER_BAR } from './arrangement';
 import { buildKit, DRUM_GAINS, DRUM_PANS, type Kit } from './drums';
 import { sectionAt, type SectionSpan } from './form';
+import { limiterGain, limiterSpec, limiterWork } from './limiter';
 import { type Instruments, resolvePlan, type SongPlan, type SynthRequest } from './params';
 import { Reverb } from './reverb';
 import { mixSeed, Noise } from './rng';
@@ -639,6 +642,16 @@ function softClip(x: number): number {
 
 const MASTER_GAIN = 0.8;
 
+/**
+ * The master limiter: peaks held at -4 dBFS (true peaks near -3 dBTP) while the mix sits near -15 LUFS, so the
+ * peak-to-loudness ratio stays under ~12 dB and loudnorm normalises with one linear gain. A 3 ms look-ahead ramp and
+ * a 100 ms release: a couple of dB off the loudest hits, without pumping.
+ */
+const LIMIT_CEILING_DB = -4;
+const LIMIT_LOOKAHEAD_SEC = 0.003;
+const LIMIT_RELEASE_SEC = 0.1;
+const LIMIT_WARMUP_SEC = 0.3;
+
 export const PART_GROUPS = ['drums', 'bass', 'chords', 'pad', 'lead'] as const;
 export type PartGroup = (typeof PART_GROUPS)[number];
 
@@ -659,7 +672,9 @@ export function renderPlan(plan: SongPlan, startBar = 0, opts: RenderOptions = {
   warmTables();
   const barStart = (bar: number): number => Math.round(bar * plan.barSec * sr);
   const total = Math.round(plan.durationSec * sr);
-  const winStart = barStart(startBar);
+  // A partial render mixes one bar more, in front, for the master limiter's warm-up; that bar is dropped at the end.
+  const winStart = barStart(Math.max(0, startBar - 1));
+  const outStart = barStart(startBar);
   const len = total - winStart;
   const left = new Float32Array(len);
   const right = new Float32Array(len);
@@ -749,29 +764,41 @@ export function renderPlan(plan: SongPlan, startBar = 0, opts: RenderOptions = {
       Math.min(sendLen >> 2, Math.round(0.4 * sr)),
     );
   }
-  // Master: fixed gain (so any bar range gets the same scaling), the song's fade-out, soft clip. Arrangements
-  // without drums and bass are sparse and would come out ~8 dB quieter.
+  // Master: fixed gain (so any bar range gets the same scaling), the limiter, the song's fade-out, soft clip.
+  // Arrangements without drums and bass are sparse and would come out ~8 dB quieter.
   const masterGain =
     MASTER_GAIN * (plan.drumStyle === 'none' && !plan.instruments.bass ? 2.2 : plan.drumStyle === 'none' ? 1.5 : 1);
+  const outOff = outStart - winStart;
+  const gain = scratch('limiter-gain', len);
+  const warmup = Math.min(Math.round(LIMIT_WARMUP_SEC * sr), barStart(1) - 1);
+  const spec = limiterSpec(sr, LIMIT_CEILING_DB, LIMIT_LOOKAHEAD_SEC, LIMIT_RELEASE_SEC, warmup);
+  const work = limiterWork(spec, barStart(2) + Math.max(0, total - barStart(totalBars)) + warmup + spec.lookahead);
+  for (let bar = startBar; bar < totalBars; bar++) {
+    const from = barStart(bar) - winStart;
+    const to = bar === totalBars - 1 ? len : Math.min(len, barStart(bar + 1) - winStart);
+    if (from >= to) break;
+    if (!limiterGain(left, right, len, masterGain, from, to, spec, gain, work)) gain.fill(1, from, to);
+  }
   const fadeLen = Math.min(total, Math.round(Math.min(2, plan.barSec) * sr));
   const fadeFrom = total - fadeLen;
-  const fadeAt = Math.max(0, Math.min(len, fadeFrom - winStart));
-  for (let o = 0; o < fadeAt; o++) {
-    const l = (left[o] as number) * masterGain;
-    const r = (right[o] as number) * masterGain;
+  const fadeAt = Math.max(outOff, Math.min(len, fadeFrom - winStart));
+  for (let o = outOff; o < fadeAt; o++) {
+    const g = masterGain * (gain[o] as number);
+    const l = (left[o] as number) * g;
+    const r = (right[o] as number) * g;
     left[o] = l > KNEE || l < -KNEE ? softClip(l) : l;
     right[o] = r > KNEE || r < -KNEE ? softClip(r) : r;
   }
   for (let o = fadeAt; o < len; o++) {
-    const g = masterGain * Math.cos(((o + winStart - fadeFrom) / fadeLen) * (Math.PI / 2));
+    const g = masterGain * (gain[o] as number) * Math.cos(((o + winStart - fadeFrom) / fadeLen) * (Math.PI / 2));
     left[o] = softClip((left[o] as number) * g);
     right[o] = softClip((right[o] as number) * g);
   }
   const sections = plan.sections.map((s) => ({ ...s, startSec: s.startBar * plan.barSec }));
   return {
     sampleRate: SAMPLE_RATE,
-    left,
-    right,
+    left: outOff > 0 ? left.slice(outOff) : left,
+    right: outOff > 0 ? right.slice(outOff) : right,
     meta: {
       bpm: plan.bpm,
       key: plan.key,
@@ -785,7 +812,7 @@ export function renderPlan(plan: SongPlan, startBar = 0, opts: RenderOptions = {
       instruments: plan.instruments,
       drumStyle: plan.drumStyle,
       startBar,
-      startSec: winStart / sr,
+      startSec: outStart / sr,
       durationSec: plan.durationSec,
       seed: plan.seed,
       variant: plan.variant,
