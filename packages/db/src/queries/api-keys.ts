@@ -9,7 +9,7 @@ import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/enco
 import { API_KEY_DISPLAY_PREFIX_CHARS, API_KEY_PREFIX, AppError, LIMITS } from '@dawg/shared';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { ApiKeysTable, Database } from '../schema';
-import { PUBLIC_USER_COLUMNS, type PublicUser } from './users';
+import { PUBLIC_USER_COLUMNS, pickPublicUser, type PublicUser } from './users';
 
 type DbOrTx = Kysely<Database> | Transaction<Database>;
 
@@ -165,16 +165,6 @@ export async function validateApiKey(
       revoked_at: row.key_revoked_at,
       created_at: row.key_created_at,
     },
-    user: {
-      id: row.id,
-      email: row.email,
-      name: row.name,
-      role: row.role,
-      plan: row.plan,
-      email_verified_at: row.email_verified_at,
-      last_login_at: row.last_login_at,
-      created_at: row.created_at,
-      updated_at: row.updated_at,
-    },
+    user: pickPublicUser(row),
   };
 }

@@ -9,7 +9,7 @@ import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/enco
 import { SESSION_RENEW_BEFORE_MS, SESSION_TTL_MS } from '@dawg/shared';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Database, SessionsTable } from '../schema';
-import { PUBLIC_USER_COLUMNS, type PublicUser } from './users';
+import { PUBLIC_USER_COLUMNS, pickPublicUser, type PublicUser } from './users';
 
 type DbOrTx = Kysely<Database> | Transaction<Database>;
 
@@ -128,17 +128,7 @@ export async function checkSessionToken(db: DbOrTx, token: string, opts: { now?:
     session = { ...session, expires_at: expiresAt, last_seen_at: now };
   }
 
-  const user: PublicUser = {
-    id: row.id,
-    email: row.email,
-    name: row.name,
-    role: row.role,
-    plan: row.plan,
-    email_verified_at: row.email_verified_at,
-    last_login_at: row.last_login_at,
-    created_at: row.created_at,
-    updated_at: row.updated_at,
-  };
+  const user: PublicUser = pickPublicUser(row);
   return { status: 'valid', renewed: renew, session, user };
 }
 

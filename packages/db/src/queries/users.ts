@@ -25,6 +25,13 @@ export const PUBLIC_USER_COLUMNS = [
 
 export type PublicUser = Pick<UserRow, (typeof PUBLIC_USER_COLUMNS)[number]>;
 
+/** The public user out of a joined row that selected `PUBLIC_USER_COLUMNS` (the other table's columns stay behind). */
+export function pickPublicUser(row: PublicUser): PublicUser {
+  const user = {} as Record<string, unknown>;
+  for (const column of PUBLIC_USER_COLUMNS) user[column] = row[column];
+  return user as PublicUser;
+}
+
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
