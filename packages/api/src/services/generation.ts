@@ -7,11 +7,9 @@
  */
 import { randomInt } from 'node:crypto';
 import {
-  activeHoldsTotal,
   canWriteProject,
   countQuotaGenerationsSince,
   createHold,
-  findBudget,
   findGenerationByIdempotencyKey,
   findGenerationOfOwner,
   insertGeneration,
@@ -20,7 +18,6 @@ import {
   lockUserForAdmission,
   markGenerationEnqueued,
   monthStart,
-  spentSince,
   type Database,
   type GenerationRow,
 } from '@dawg/db';
@@ -32,7 +29,6 @@ import {
   DEFAULT_MUSIC_MODELS,
   estimateGenerationSeconds,
   estimateMusicCost,
-  formatUsd,
   GENERATION_HOLD_TTL_MS,
   GENERATION_LIMITS,
   type GenerationParams,
@@ -46,6 +42,7 @@ import {
 } from '@dawg/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
+import { assertWithinBudget } from './budget';
 import type { GenerationQueue } from './generation-queue';
 import { presignGet, type Storage, toGenerationView } from './generation-view';
 
@@ -174,20 +171,7 @@ export async function createGeneration(
         { extra: { quota: plan.generationsPerMonth, used, resetsAt } },
       );
     }
-    if (estimate > 0) {
-      const budget = await findBudget(trx, caller.id);
-      const limit = budget?.monthlyLimitMicro ?? plan.aiBudgetMicroUsd;
-      const hard = budget?.hardLimit ?? true;
-      const committed = (await spentSince(trx, caller.id, since)) + (await activeHoldsTotal(trx, caller.id));
-      if (hard && committed + estimate > limit) {
-        throw new AppError(
-          'PAYMENT_REQUIRED',
-          `Monthly AI budget exceeded: ${formatUsd(committed)} of ${formatUsd(limit)} is spent or reserved and ` +
-            `this generation may cost ${formatUsd(estimate)}`,
-          { extra: { budgetMicro: limit, committedMicro: committed, estimateMicro: estimate } },
-        );
-      }
-    }
+    if (estimate > 0) await assertWithinBudget(trx, caller.id, user.plan, estimate, 'this generation');
     const row = await insertGeneration(trx, {
       ownerId: caller.id,
       projectId: input.projectId ?? null,
