@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeFilter, parseLoudnormJson } from '../src/audio/loudnorm';
+import { normalizeFilter, parseEbur128Summary, parseLoudnormJson, planNormalization } from '../src/audio/loudnorm';
 import { asInt16, interleave, wav16Header } from '../src/audio/pcm';
 import { computePeaks, MAX_PEAKS, MIN_PEAKS, peakCountFor } from '../src/audio/peaks';
 import { renderTestTone, TEST_TONE_MAX_SEC } from '../src/providers/test-tone';
@@ -20,23 +20,54 @@ const LOUDNORM_STDERR = `size=N/A time=00:00:30.00 bitrate=N/A speed= 101x
 }
 `;
 
-describe('loudnorm', () => {
-  it('parses the measurement and builds the second pass with linear=true', () => {
+const EBUR128_STDERR = `[Parsed_ebur128_0 @ 0x563dc91b5880] Summary:
+
+  Integrated loudness:
+    I:         -22.0 LUFS
+    Threshold: -32.0 LUFS
+
+  Loudness range:
+    LRA:         3.4 LU
+    Threshold: -42.0 LUFS
+    LRA low:   -22.0 LUFS
+    LRA high:  -22.0 LUFS
+
+  True peak:
+    Peak:      -21.1 dBFS
+`;
+
+describe('loudness normalisation', () => {
+  it('parses the ebur128 summary', () => {
+    expect(parseEbur128Summary(EBUR128_STDERR)).toEqual({ i: -22, thresh: -32, lra: 3.4, tp: -21.1 });
+    expect(() => parseEbur128Summary('Conversion failed!')).toThrow(/no summary/);
+    expect(() => parseEbur128Summary('Summary:\n  Integrated loudness:\n')).toThrow(/lacks/);
+  });
+
+  it('applies one gain when the true peak stays under the ceiling', () => {
+    const plan = planNormalization({ i: -22, thresh: -32, lra: 3.4, tp: -21.1 });
+    expect(plan).toEqual({ kind: 'linear', filter: 'volume=8.00dB', gainDb: 8, outputLufs: -14 });
+  });
+
+  it("leaves it to loudnorm's dynamic mode when one gain would clip", () => {
+    // +8 dB would put a −8.5 dBTP peak at −0.5 dBTP, over the −1 dBTP ceiling; −9.05 is inside the 0.1 dB margin.
+    expect(planNormalization({ i: -22, thresh: -32, lra: 12, tp: -8.5 })).toEqual({ kind: 'dynamic' });
+    expect(planNormalization({ i: -22, thresh: -32, lra: 12, tp: -9.05 })).toEqual({ kind: 'dynamic' });
+    expect(planNormalization({ i: -22, thresh: -32, lra: 12, tp: -9.1 }).kind).toBe('linear');
+  });
+
+  it('passes silence through untouched', () => {
+    const silent = parseEbur128Summary(EBUR128_STDERR.replace('-22.0 LUFS', '-70.0 LUFS').replace('-21.1', '-inf'));
+    expect(silent.tp).toBe(-Infinity);
+    expect(planNormalization(silent)).toEqual({ kind: 'none', filter: 'anull' });
+  });
+
+  it("reads loudnorm's analysis and builds its pass-2 filter", () => {
     const m = parseLoudnormJson(LOUDNORM_STDERR);
     expect(m).toMatchObject({ input_i: -22.05, input_tp: -21.07, output_i: -13.95, normalization_type: 'linear' });
     expect(normalizeFilter(m)).toBe(
       'loudnorm=I=-14:TP=-1:LRA=11:measured_I=-22.05:measured_TP=-21.07:measured_LRA=0.00:' +
         'measured_thresh=-32.05:offset=-0.05:linear=true:print_format=json',
     );
-  });
-
-  it('passes silence through (loudnorm rejects −inf measurements)', () => {
-    const silent = parseLoudnormJson(LOUDNORM_STDERR.replace('"-22.05"', '"-inf"').replace('"-21.07"', '"-inf"'));
-    expect(silent.input_i).toBe(-Infinity);
-    expect(normalizeFilter(silent)).toBe('anull');
-  });
-
-  it('refuses output without a measurement', () => {
     expect(() => parseLoudnormJson('Conversion failed!')).toThrow(/no measurement/);
   });
 });

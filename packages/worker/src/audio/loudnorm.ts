@@ -1,8 +1,10 @@
 /**
- * EBU R128 loudness normalisation with ffmpeg's loudnorm, in two passes: the first measures the clip
- * (`print_format=json`), the second applies the measured values with `linear=true`, which is a single gain for the
- * whole clip (no dynamic compression) whenever that gain keeps the true peak under the ceiling; loudnorm itself falls
- * back to its dynamic mode when it cannot.
+ * EBU R128 loudness normalisation with ffmpeg, in two passes. Pass 1 measures the clip with the `ebur128` filter
+ * (integrated loudness, gating threshold, loudness range, true peak at 4× oversampling) — four times faster than a
+ * loudnorm analysis pass, which resamples everything to 192 kHz. Pass 2 applies ONE gain (`volume`) whenever that gain
+ * keeps the true peak under the ceiling (the common case: the synth's master bus has a peak limiter); only when it
+ * would not does loudnorm analyse the clip and pass 2 run its dynamic mode (rare: a clip with loud transients over a
+ * quiet bed).
  */
 import { FfmpegError, runFfmpeg } from './ffmpeg';
 
@@ -50,7 +52,83 @@ export function rawInputArgs(sampleRate: number, channels: number, format: 'f32l
   return ['-f', format, '-ar', String(sampleRate), '-ac', String(channels), '-i', 'pipe:0'];
 }
 
-/** Pass 1: measure the clip. */
+/** What pass 1 reports: integrated loudness and its gating threshold (LUFS), loudness range (LU), true peak (dBTP). */
+export interface Ebur128Summary {
+  i: number;
+  thresh: number;
+  lra: number;
+  tp: number;
+}
+
+/** The summary the ebur128 filter prints on stderr when the stream ends ("-inf" for silence). */
+export function parseEbur128Summary(stderr: string): Ebur128Summary {
+  const at = stderr.lastIndexOf('Summary:');
+  if (at < 0) throw new FfmpegError('ebur128 printed no summary', stderr);
+  const summary = stderr.slice(at);
+  const value = (section: string, label: string, unit: string) => {
+    const from = summary.indexOf(section);
+    const match =
+      from < 0 ? null : new RegExp(`${label}:\\s+(-?inf|-?\\d+(?:\\.\\d+)?) ${unit}`).exec(summary.slice(from));
+    if (!match) throw new FfmpegError(`ebur128 summary lacks ${section} ${label}`, stderr);
+    return Number(match[1]!.replace('inf', 'Infinity'));
+  };
+  return {
+    i: value('Integrated loudness', 'I', 'LUFS'),
+    thresh: value('Integrated loudness', 'Threshold', 'LUFS'),
+    lra: value('Loudness range', 'LRA', 'LU'),
+    tp: value('True peak', 'Peak', 'dBFS'),
+  };
+}
+
+/** Pass 1: measure the clip (frame lines go to the verbose log level, so stderr holds only the summary). */
+export async function measureEbur128(
+  interleaved: Buffer,
+  sampleRate: number,
+  channels: number,
+  signal?: AbortSignal,
+): Promise<Ebur128Summary> {
+  const { stderr } = await runFfmpeg(
+    [
+      '-loglevel',
+      'info',
+      ...rawInputArgs(sampleRate, channels),
+      '-af',
+      'ebur128=peak=true:framelog=verbose',
+      '-f',
+      'null',
+      '-',
+    ],
+    { input: interleaved, signal },
+  );
+  return parseEbur128Summary(stderr);
+}
+
+/** ebur128 reports silence as −70 LUFS (its absolute gate) and a true peak of −inf. */
+const SILENCE_LUFS = -70;
+/** ebur128 prints one decimal: keep this much margin under the true-peak ceiling when choosing one gain. */
+const TRUE_PEAK_MARGIN_DB = 0.1;
+
+export type NormalizationPlan =
+  | { kind: 'none'; filter: 'anull' }
+  | { kind: 'linear'; filter: string; gainDb: number; outputLufs: number }
+  /** One gain would clip: pass 2 is loudnorm's dynamic mode, which needs loudnorm's own analysis first. */
+  | { kind: 'dynamic' };
+
+/**
+ * Pass 2, decided from pass 1: nothing for silence; one gain to the target when the true peak stays under the
+ * ceiling (whatever the loudness range: a master keeps its dynamics); else loudnorm's dynamic mode.
+ */
+export function planNormalization(m: Ebur128Summary): NormalizationPlan {
+  if (!Number.isFinite(m.i) || m.i <= SILENCE_LUFS || !Number.isFinite(m.tp)) return { kind: 'none', filter: 'anull' };
+  const gainDb = LOUDNESS_TARGET.I - m.i;
+  // Compared in hundredths of a dB: ebur128's values have one decimal, and float sums must not decide the mode.
+  if (Math.round((m.tp + gainDb) * 100) <= Math.round((LOUDNESS_TARGET.TP - TRUE_PEAK_MARGIN_DB) * 100)) {
+    return { kind: 'linear', filter: `volume=${gainDb.toFixed(2)}dB`, gainDb, outputLufs: m.i + gainDb };
+  }
+  return { kind: 'dynamic' };
+}
+
+/** A loudnorm analysis pass: the measurements its dynamic mode needs (only run when one gain cannot do). */
 export async function measureLoudness(
   interleaved: Buffer,
   sampleRate: number,
@@ -74,8 +152,8 @@ export async function measureLoudness(
 }
 
 /**
- * Pass 2 filter. Silence (integrated loudness −inf) has nothing to normalise and loudnorm rejects its measured
- * values, so it passes through untouched.
+ * The loudnorm pass-2 filter from its own analysis (`linear=true`: loudnorm still picks its dynamic mode when one gain
+ * would clip). Silence (−inf) has nothing to normalise and loudnorm rejects its measured values: it passes through.
  */
 export function normalizeFilter(m: LoudnormMeasurement): string {
   if (!Number.isFinite(m.input_i) || !Number.isFinite(m.input_tp)) return 'anull';

@@ -1,12 +1,20 @@
 /**
- * Masters one clip: loudness-normalise (two ffmpeg passes), then from the normalised PCM a 16-bit WAV master, a
+ * Masters one clip: loudness-normalise (two ffmpeg passes: ebur128 measures, then one gain or loudnorm's dynamic
+ * mode, see loudnorm.ts), then from the normalised PCM a 16-bit WAV master, a
  * 192 kbit/s MP3 and the waveform peaks. The second pass writes 16-bit PCM (ffmpeg converts) and streams it straight
  * into a concurrent MP3 encoder (another ffmpeg), so normalising and encoding overlap on two cores; the WAV is that
  * PCM behind a 44-byte header. Everything heavy runs in child processes; what stays in JS is linear and short.
  */
 import type { WaveformPeaks } from '@dawg/shared';
 import { startFfmpeg } from './ffmpeg';
-import { measureLoudness, normalizeFilter, parseLoudnormJson, rawInputArgs } from './loudnorm';
+import {
+  measureEbur128,
+  measureLoudness,
+  normalizeFilter,
+  parseLoudnormJson,
+  planNormalization,
+  rawInputArgs,
+} from './loudnorm';
 import { asInt16, frameCount, interleave, wav16Header, type Pcm } from './pcm';
 import { computePeaks } from './peaks';
 
@@ -31,8 +39,9 @@ export async function masterClip(pcm: Pcm, { signal }: { signal?: AbortSignal } 
   if (channels < 1 || frameCount(pcm) === 0) throw new Error('cannot master an empty clip');
   const input = interleave(pcm);
 
-  const measured = await measureLoudness(input, sampleRate, channels, signal);
-  const filter = normalizeFilter(measured);
+  const plan = planNormalization(await measureEbur128(input, sampleRate, channels, signal));
+  const filter =
+    plan.kind === 'dynamic' ? normalizeFilter(await measureLoudness(input, sampleRate, channels, signal)) : plan.filter;
 
   const normalize = startFfmpeg(
     [
@@ -41,7 +50,7 @@ export async function masterClip(pcm: Pcm, { signal }: { signal?: AbortSignal } 
       ...rawInputArgs(sampleRate, channels),
       '-af',
       filter,
-      // Dynamic loudnorm works at 192 kHz (linear mode at the clip's rate); come back to the clip's own rate.
+      // Dynamic loudnorm works at 192 kHz; come back to the clip's own rate.
       '-ar',
       String(sampleRate),
       '-f',
@@ -79,7 +88,9 @@ export async function masterClip(pcm: Pcm, { signal }: { signal?: AbortSignal } 
 
   const pcm16 = Buffer.concat(normalized);
   const samples = asInt16(pcm16);
-  const output = filter === 'anull' ? null : parseLoudnormJson(normalizeLog);
+  const dynamic = plan.kind === 'dynamic' ? parseLoudnormJson(normalizeLog) : null;
+  const loudnessLufs =
+    plan.kind === 'linear' ? plan.outputLufs : dynamic && Number.isFinite(dynamic.output_i) ? dynamic.output_i : null;
   const frames = Math.floor(samples.length / channels);
   return {
     wav: Buffer.concat([wav16Header(pcm16.byteLength, sampleRate, channels), pcm16]),
@@ -88,7 +99,7 @@ export async function masterClip(pcm: Pcm, { signal }: { signal?: AbortSignal } 
     durationSec: frames / sampleRate,
     sampleRate,
     channels,
-    loudnessLufs: output && Number.isFinite(output.output_i) ? output.output_i : null,
-    normalization: output?.normalization_type ?? 'none',
+    loudnessLufs,
+    normalization: plan.kind === 'dynamic' ? (dynamic?.normalization_type ?? 'dynamic') : plan.kind,
   };
 }
