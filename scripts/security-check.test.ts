@@ -93,6 +93,17 @@ describe('secret scanning', () => {
     expect(rules.filter((r) => r.endsWith('@6') || r.endsWith('@7'))).toEqual([]);
   });
 
+  it('reads an empty assignment in an env template as empty, not as the next line', () => {
+    const text = ['AWS_SECRET_ACCESS_KEY=', 'AWS_REGION=us-east-1', 'STRIPE_SECRET_KEY=', 'STRIPE_PUBLISHABLE_KEY=x'];
+    expect(findSecrets('api.env.example', text.join('\n'), parseAllowlist(''))).toEqual([]);
+    const filled = findSecrets(
+      'api.env.example',
+      `JWT_SECRET=${'Zx9Qw2Er7Ty1Ui5Op3As8Df4Gh6Jk0Lm'}`,
+      parseAllowlist(''),
+    );
+    expect(filled.map((f) => f.rule)).toEqual(['generic-secret-assignment']);
+  });
+
   it('the allowlist skips known fakes by value or file, and rejects malformed lines', () => {
     const allow = parseAllowlist('# fixtures\nvalue ^test-only-\nfile fixtures/**\n');
     expect(findSecrets('a.ts', "JWT_SECRET='test-only-jwt-secret-0123456789abcdef'", allow)).toEqual([]);

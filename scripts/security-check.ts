@@ -81,9 +81,10 @@ export const SECRET_RULES: readonly SecretRule[] = [
     id: 'generic-secret-assignment',
     description: 'high-entropy value assigned to a *_SECRET/*_KEY/*_TOKEN/*_PASSWORD name',
     // Upper-case (environment-style) names only: `password: validate(x)` in app code is not a secret. A value
-    // followed by `(` is a call, not a literal.
+    // followed by `(` is a call, not a literal. The value is on the same line: `NAME=` with an empty value (env
+    // templates) must not pick up the next line.
     pattern:
-      /\b[A-Z0-9_]*(?:SECRET|_KEY|_TOKEN|PASSWORD)["']?\s*[:=]\s*["'`]?([A-Za-z0-9+/=_.~-]{16,})(?![A-Za-z0-9+/=_.~(-])/g,
+      /\b[A-Z0-9_]*(?:SECRET|_KEY|_TOKEN|PASSWORD)["']?[ \t]*[:=][ \t]*["'`]?([A-Za-z0-9+/=_.~-]{16,})(?![A-Za-z0-9+/=_.~(-])/g,
     group: 1,
     minEntropy: 3.5,
   },

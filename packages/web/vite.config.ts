@@ -46,7 +46,13 @@ export function createWebConfig({ apiTarget, outDir }: WebConfigOptions): UserCo
       rolldownOptions: {
         output: {
           // Libraries change far less often than the app: a separate chunk stays cached across app deploys.
-          codeSplitting: { groups: [{ name: 'vendor', test: /[\\/]node_modules[\\/]/ }] },
+          // Sentry is loaded only when VITE_SENTRY_DSN is set (lib/error-reporting.ts): its own chunk, never in vendor.
+          codeSplitting: {
+            groups: [
+              { name: 'sentry', test: /[\\/]node_modules[\\/].*@sentry/, priority: 2 },
+              { name: 'vendor', test: /[\\/]node_modules[\\/]/, priority: 1 },
+            ],
+          },
         },
       },
     },

@@ -1,17 +1,25 @@
 /** Every benchmark `pnpm bench` knows, in run order. */
+import { chatLatency } from './chat-latency';
 import { generationPipeline } from './generation';
+import { mixdownRealtime } from './mixdown';
+import { pipelineThroughput } from './pipeline-throughput';
 import { progressLatency } from './progress-latency';
 import { synthRealtime } from './synth-realtime';
 import { timelineLongTasks } from './timeline';
 import { trpcBatch } from './trpc-batch';
 import { trpcOverhead } from './trpc-overhead';
 import type { Benchmark } from './types';
+import { voiceRelay } from './voice-relay';
 
 export const BENCHMARKS: readonly Benchmark[] = [
   trpcOverhead,
   trpcBatch,
   progressLatency,
+  chatLatency,
   synthRealtime,
   generationPipeline,
+  pipelineThroughput,
   timelineLongTasks,
+  mixdownRealtime,
+  voiceRelay,
 ];

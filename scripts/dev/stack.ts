@@ -25,6 +25,7 @@ import { startEmbeddedPostgres } from './pglite';
 import { choosePort, freePort } from './ports';
 import { createPrefixWriter, isAlive, spawnService, type ServiceProcess } from './processes';
 import { findExecutable, RedisMissingError, startLocalRedis } from './redis';
+import { startDevFakes } from './fakes';
 import { startEmbeddedS3 } from './s3';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -254,6 +255,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
 
     const services = servicesFor(plan, ports, env);
     const childEnv = buildChildEnv(plan, services, env);
+    resources.push(...(await startDevFakes(env.DEV_FAKES, childEnv, say)));
     const node = nodeArgs(repoRoot);
 
     say('migrating the database');

@@ -15,8 +15,15 @@ import { type AccountDeletionQueue, createAccountDeletionQueue } from './service
 import { assertMusicProviderConfig } from './services/generation';
 import { createGenerationQueue, type GenerationQueue } from './services/generation-queue';
 import { createJobProducer } from './services/job-producer';
+import { type BillingQueue, createBillingQueue } from './services/billing-queue';
+import { createStripeClient, type StripeClient } from './services/stripe';
 import { createProgressHub, type ProgressHub } from './services/progress-hub';
+import { createStreamHub, type StreamHub } from './services/stream-hub';
+import { createAnthropicProvider } from './services/chat/anthropic';
+import { createOfflineProvider } from './services/chat/offline';
+import { type ChatRunner, createChatRunner } from './services/chat/runner';
 import { createTrackDeletionQueue, type TrackDeletionQueue } from './services/track-deletion-queue';
+import { createStudioIo, type StudioIo } from './services/studio-io-deps';
 
 export interface AppDeps {
   env: ApiEnv;
@@ -35,8 +42,18 @@ export interface AppDeps {
   generationQueue: GenerationQueue;
   /** This process's one reader of generation progress streams (services/progress-hub). */
   progress: ProgressHub;
+  /** This process's one Redis Streams reader (generation progress and chat turns go through it). */
+  streams: StreamHub;
+  /** Runs the AI producer's turns in this process (services/chat/runner). */
+  chat: ChatRunner;
   /** Producer of `maintenance.delete-track` jobs (services/track-deletion-queue). */
   trackDeletion: TrackDeletionQueue;
+  /** Stripe, or null without STRIPE_SECRET_KEY (billing not configured; services/stripe). */
+  stripe: StripeClient | null;
+  /** Producer of `billing.stripe-event` jobs (services/billing-queue). */
+  billingQueue: BillingQueue;
+  /** Uploads, mixdowns and the live project channel (services/studio-io-deps). */
+  studioIo: StudioIo;
 }
 
 /** Redis reconnects forever; the delay grows with each attempt but never beyond this. */
@@ -103,8 +120,31 @@ export async function createDeps(env: ApiEnv, log: FastifyBaseLogger): Promise<A
   const maintenanceProducer = createJobProducer(env, log, QUEUE_NAMES.maintenance);
   const accountDeletion = createAccountDeletionQueue(maintenanceProducer);
   const generationQueue = createGenerationQueue(generateProducer);
-  const progress = createProgressHub({ redisUrl: env.REDIS_URL, redis, prefix, log });
+  const streams = createStreamHub({ redisUrl: env.REDIS_URL, redis, log });
+  const progress = createProgressHub({ redisUrl: env.REDIS_URL, redis, prefix, log, hub: streams });
   const trackDeletion = createTrackDeletionQueue(maintenanceProducer);
+  const studioIo = createStudioIo(env, log, redis);
+  const chat = createChatRunner({
+    db,
+    redis,
+    streams,
+    prefix,
+    log,
+    provider: env.ANTHROPIC_API_KEY ? createAnthropicProvider(env) : createOfflineProvider(),
+    tools: {
+      db,
+      env,
+      log,
+      storage: { s3, bucket: env.AWS_S3_BUCKET },
+      generationQueue,
+      progress,
+      trackDeletion,
+      studioIo,
+    },
+  });
+  const billingProducer = createJobProducer(env, log, QUEUE_NAMES.billing);
+  const billingQueue = createBillingQueue(billingProducer);
+  const stripe = createStripeClient(env);
   return {
     env,
     db,
@@ -116,13 +156,23 @@ export async function createDeps(env: ApiEnv, log: FastifyBaseLogger): Promise<A
     accountDeletion,
     generationQueue,
     progress,
+    streams,
+    chat,
     trackDeletion,
+    studioIo,
+    stripe,
+    billingQueue,
     async close() {
+      // Turns still running (the server's preClose drained them already) end before their connections close.
+      await chat.drain(0);
       await Promise.allSettled([
         revocations.close(),
         generateProducer.close(),
         maintenanceProducer.close(),
+        billingProducer.close(),
         progress.close(),
+        streams.close(),
+        studioIo.close(),
       ]);
       // Each close is independent: one failing must not leave the others open.
       const results = await Promise.allSettled([

@@ -2,12 +2,17 @@
 import { adminRouter } from './routers/admin';
 import { apiKeysRouter } from './routers/api-keys';
 import { arrangementRouter } from './routers/arrangement';
+import { billingRouter } from './routers/billing';
 import { authRouter } from './routers/auth';
+import { chatRouter } from './routers/chat';
 import { generationRouter } from './routers/generation';
 import { healthRouter } from './routers/health';
+import { notificationRouter } from './routers/notification';
 import { projectRouter } from './routers/project';
 import { systemRouter } from './routers/system';
 import { trackRouter } from './routers/track';
+import { usageRouter } from './routers/usage';
+import { userBudgetRouter } from './routers/user-budget';
 import { router } from './trpc';
 
 export const appRouter = router({
@@ -20,6 +25,11 @@ export const appRouter = router({
   arrangement: arrangementRouter,
   track: trackRouter,
   system: systemRouter,
+  chat: chatRouter,
+  billing: billingRouter,
+  usage: usageRouter,
+  userBudget: userBudgetRouter,
+  notification: notificationRouter,
 });
 
 export type AppRouter = typeof appRouter;

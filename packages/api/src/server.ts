@@ -22,8 +22,13 @@ import { isAllowedWsOrigin, registerSecurity } from './http/security';
 import { registerStatusRoutes } from './http/status-routes';
 import { registerTrpcHttp } from './http/trpc-http';
 import { type ApiMetrics, createMetrics } from './metrics';
+import { type Operations, registerOperations } from './ops';
+import { registerBillingRoutes } from './rest/billing';
+import { registerChatRoutes } from './rest/chat';
 import { registerGenerateRoutes } from './rest/generate';
 import { appRouter } from './router';
+import { createAiBrainSocketServer } from './ws/ai-brain';
+import { createVoiceSocketServer } from './ws/voice';
 import { createMainSocketServer } from './ws/main-socket';
 import { createTrpcSocketServer } from './ws/trpc-ws';
 import { createUpgradeRouter, type UpgradeRouter } from './ws/upgrade';
@@ -114,6 +119,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
 
   const metrics = createMetrics({ enabled: env.ENABLE_METRICS });
   const { close: closeDeps, ...deps } = await createDeps(env, app.log);
+  let ops: Operations | undefined;
   try {
     registerRestErrorHandling(app);
     await registerSecurity(app, env.CORS_ORIGINS);
@@ -126,8 +132,12 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     await registerTrpcHttp(app, deps, metrics);
     registerGenerateRoutes(app, deps);
     registerTrackRoutes(app, deps);
+    registerChatRoutes(app, deps);
+    registerBillingRoutes(app, deps);
+    ops = registerOperations(app, deps, metrics);
     if (opts.extraRoutes) await opts.extraRoutes(app);
   } catch (err) {
+    await ops?.close();
     await closeDeps();
     throw err;
   }
@@ -147,15 +157,19 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
   const trpcWs = createTrpcSocketServer(deps, metrics, app.log, clientIp);
   upgrades.add('/trpc', trpcWs.wss);
   upgrades.add('/', createMainSocketServer(app.log));
+  upgrades.add('/ai-brain', createAiBrainSocketServer(deps, app.log));
+  upgrades.add('/voice', createVoiceSocketServer(deps, app.log).wss);
 
   // Fastify order on close: preClose → server.close() (waits for in-flight HTTP) → onClose.
   app.addHook('preClose', async () => {
     upgrades.stop();
     trpcWs.broadcastReconnectNotification();
-    await Promise.all(upgrades.servers().map(closeClients));
+    // Chat turns running here finish (or end with an error event) within the grace, while connections close.
+    await Promise.all([...upgrades.servers().map(closeClients), deps.chat.drain(chatDrainMs(env.SHUTDOWN_TIMEOUT_MS))]);
   });
   app.addHook('onClose', async () => {
     await Promise.all(upgrades.servers().map((wss) => new Promise<void>((resolve) => wss.close(() => resolve()))));
+    await ops?.close();
     await closeDeps();
   });
 
@@ -191,6 +205,11 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
       return closing;
     },
   };
+}
+
+/** Running chat turns get the shutdown grace minus a margin to write their last events and rows. */
+function chatDrainMs(shutdownTimeoutMs: number): number {
+  return Math.max(0, shutdownTimeoutMs - Math.min(3_000, shutdownTimeoutMs / 2));
 }
 
 /** Closes every client of a ws server with 1001 (going away), terminating those that do not finish the handshake. */

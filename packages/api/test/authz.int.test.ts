@@ -7,7 +7,15 @@
  * refused calls changed nothing; finally the owner's call on that same resource still succeeds.
  */
 import { type Database, hashPassword } from '@dawg/db';
-import { createTestDatabase, createUser, type TestDatabase } from '@dawg/testing';
+import {
+  createTestDatabase,
+  createUser,
+  type FakeStripe,
+  type S3ServerHandle,
+  startFakeStripe,
+  startS3Server,
+  type TestDatabase,
+} from '@dawg/testing';
 import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -22,6 +30,7 @@ import {
   REST_EXEMPTIONS,
   REST_FIXTURES,
   type RestRequest,
+  stripeFixture,
 } from './authz/fixtures';
 import { bearer, rest, startApi, trpcMutation, trpcQuery, WEB_ORIGIN, type TestApi } from './helpers/api';
 
@@ -30,16 +39,36 @@ const PASSWORD = 'Fixture-Password-Owl-93';
 let database: TestDatabase;
 let api: TestApi;
 let passwordHash: string;
+let stripe: FakeStripe;
+/** Uploads store objects: an S3-protocol server for them. */
+let s3server: S3ServerHandle;
 
 beforeAll(async () => {
   database = await createTestDatabase();
   passwordHash = await hashPassword(PASSWORD);
+  // Billing procedures talk to Stripe: a local Stripe-compatible server stands in for it.
+  stripe = await startFakeStripe();
+  stripeFixture.url = stripe.url;
+  stripeFixture.secretKey = 'sk_test_authz';
   // The suite makes many calls from one address; the limits have their own tests.
-  api = await startApi({ database, label: 'authz', overrides: { WHITELISTED_IPS: '127.0.0.1' } });
+  s3server = await startS3Server();
+  api = await startApi({
+    database,
+    label: 'authz',
+    s3: s3server,
+    overrides: {
+      WHITELISTED_IPS: '127.0.0.1',
+      STRIPE_SECRET_KEY: stripeFixture.secretKey,
+      STRIPE_API_BASE_URL: stripe.url,
+      STRIPE_WEBHOOK_SECRET: 'whsec_authz',
+    },
+  });
 });
 
 afterAll(async () => {
   await api?.close();
+  await stripe?.close();
+  await s3server?.stop();
   await database?.drop();
 });
 
@@ -157,7 +186,7 @@ async function callRoute(route: RestRouteRecord, request: RestRequest, token: st
   });
   const qs = request.query ? `?${new URLSearchParams(request.query).toString()}` : '';
   const res = await rest(api.base, route.method, url + qs, {
-    headers: { origin: WEB_ORIGIN, ...(token ? bearer(token) : {}) },
+    headers: { origin: WEB_ORIGIN, ...request.headers, ...(token ? bearer(token) : {}) },
     ...(request.body !== undefined ? { body: request.body } : {}),
   });
   return { ok: res.status >= 200 && res.status < 300, code: String(res.status) };

@@ -12,6 +12,7 @@ import { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { AppRouter } from '../src/index';
 import { buildServer, type ApiServer } from '../src/server';
+import { toolRegistrySize } from '../src/services/tools';
 
 const ALLOWED_ORIGIN = 'http://localhost:5173';
 const REQUEST_TIMEOUT_MS = 400;
@@ -116,7 +117,7 @@ describe('status endpoints', () => {
       status: 'healthy',
       service: 'realtime-voice',
       openai_configured: false,
-      functions_cached: 0,
+      functions_cached: toolRegistrySize(),
     });
   });
 

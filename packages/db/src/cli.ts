@@ -1,11 +1,13 @@
 /**
- * Database CLI: `migrate`, `rollback [--steps N | --all]`, `status`, `seed`. Reads DATABASE_URL with parseEnv's
+ * Database CLI: `migrate`, `rollback [--steps N | --all]`, `status`, `seed`, and `set-plan <email> <plan>` (an
+ * admin sets a user's plan, e.g. where Stripe is not configured). Reads DATABASE_URL with parseEnv's
  * rules (dev defaults outside production; in production a missing variable is an error naming it).
  */
-import { baseEnvSchema, EnvError, parseEnv } from '@dawg/shared';
+import { baseEnvSchema, EnvError, parseEnv, planIdSchema } from '@dawg/shared';
 import { z } from 'zod';
 import { createDb } from './index';
 import { migrateDown, migrateToLatest, migrationStatus } from './migrate';
+import { findUserByEmail, setUserPlan } from './queries/users';
 import { seed } from './seed';
 
 const cliEnvSchema = baseEnvSchema
@@ -17,11 +19,12 @@ const cliEnvSchema = baseEnvSchema
     SEED_DEMO_PASSWORD: z.string().min(8).optional(),
   });
 
-const USAGE = 'usage: tsx src/cli.ts <migrate | rollback [--steps N | --all] | status | seed>';
+const USAGE =
+  'usage: tsx src/cli.ts <migrate | rollback [--steps N | --all] | status | seed | set-plan <email> <free|pro|studio>>';
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (!command || !['migrate', 'rollback', 'status', 'seed'].includes(command)) {
+  if (!command || !['migrate', 'rollback', 'status', 'seed', 'set-plan'].includes(command)) {
     console.error(USAGE);
     return 2;
   }
@@ -70,6 +73,22 @@ async function main(argv: string[]): Promise<number> {
             `${m.executedAt ? '✅' : '⏳'} ${m.name}${m.executedAt ? `  ${m.executedAt.toISOString()}` : '  (pending)'}`,
           );
         }
+        return 0;
+      }
+      case 'set-plan': {
+        const [email, planArg] = rest;
+        const plan = planIdSchema.safeParse(planArg);
+        if (!email || !plan.success) {
+          console.error(USAGE);
+          return 2;
+        }
+        const user = await findUserByEmail(db, email);
+        if (!user) {
+          console.error(`No user with email ${email}`);
+          return 1;
+        }
+        await setUserPlan(db, user.id, plan.data);
+        console.log(`${user.email}: plan ${user.plan} → ${plan.data}`);
         return 0;
       }
       default: {

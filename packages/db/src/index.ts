@@ -12,12 +12,16 @@ export * from './passwords';
 export * from './queries/api-keys';
 export * from './queries/arrangement';
 export * from './queries/audit';
+export * from './queries/chat';
+export * from './queries/billing';
 export * from './queries/generations';
 export * from './queries/ledger';
 export * from './queries/library';
 export * from './queries/projects';
 export * from './queries/sessions';
+export * from './queries/studio-io';
 export * from './queries/tracks';
+export * from './queries/usage';
 export * from './queries/users';
 export * from './seed';
 

@@ -10,6 +10,11 @@ import * as m0002 from './migrations/2026_11_25_0002_studio';
 import * as m0003 from './migrations/2026_11_25_0003_billing';
 import * as m0004 from './migrations/2026_11_25_0004_audit';
 import * as m0100 from './migrations/2026_11_25_0100_project_edits';
+import * as m0200 from './migrations/2026_11_25_0200_generation_stalls';
+import * as m0300 from './migrations/2026_11_25_0300_chat_turns';
+import * as m0400 from './migrations/2026_11_25_0400_budget_plan_default';
+import * as m0500 from './migrations/2026_11_25_0500_mixdown_outputs';
+import * as m0600 from './migrations/2026_11_25_0600_seed_compat_views';
 
 /** Every migration by name, in order. Add new ones at the end. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -18,6 +23,11 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_11_25_0003_billing': m0003,
   '2026_11_25_0004_audit': m0004,
   '2026_11_25_0100_project_edits': m0100,
+  '2026_11_25_0200_generation_stalls': m0200,
+  '2026_11_25_0300_chat_turns': m0300,
+  '2026_11_25_0400_budget_plan_default': m0400,
+  '2026_11_25_0500_mixdown_outputs': m0500,
+  '2026_11_25_0600_seed_compat_views': m0600,
 };
 
 export class MigrationError extends Error {

@@ -11,6 +11,7 @@
 import type { ColumnType, Generated, InsertType, SelectType } from 'kysely';
 import type {
   BudgetHoldStatus,
+  ChatTurnStatus,
   GenerationKind,
   GenerationStage,
   GenerationStatus,
@@ -140,6 +141,23 @@ export interface MessagesTable {
   output_tokens: number | null;
   cost_micro: number | null;
   created_at: CreatedAt;
+  /** The assistant turn the message belongs to (migration 0300). */
+  turn_id: string | null;
+}
+
+/** One assistant turn of the AI producer (migration 0300). */
+export interface ChatTurnsTable {
+  id: Generated<string>;
+  conversation_id: string;
+  user_id: string;
+  status: Generated<ChatTurnStatus>;
+  error: string | null;
+  input_tokens: Generated<number>;
+  output_tokens: Generated<number>;
+  cost_micro: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: DefaultTimestamp;
+  finished_at: NullableTimestamp;
 }
 
 export interface AiMemoriesTable {
@@ -181,6 +199,8 @@ export interface GenerationsTable {
   started_at: NullableTimestamp;
   completed_at: NullableTimestamp;
   cancel_requested_at: NullableTimestamp;
+  /** Attempts lost to a dead or stalled worker and taken over by another (migration 0200). */
+  stalls: Generated<number>;
   created_at: CreatedAt;
   updated_at: DefaultTimestamp;
 }
@@ -262,6 +282,10 @@ export interface MixdownsTable {
   completed_at: NullableTimestamp;
   created_at: CreatedAt;
   updated_at: DefaultTimestamp;
+  /** Stems (one WAV per lane, zipped) were asked for (migration 0500). */
+  stems: Generated<boolean>;
+  stems_key: string | null;
+  duration_sec: number | null;
 }
 
 export interface UsageEventsTable {
@@ -281,7 +305,8 @@ export interface UsageEventsTable {
 
 export interface BudgetsTable {
   user_id: string;
-  monthly_limit_micro: number;
+  /** null = the plan's default limit (the row then only carries alert state; migration 0400). */
+  monthly_limit_micro: number | null;
   alert_threshold_pct: Generated<number>;
   hard_limit: Generated<boolean>;
   /** 'YYYY-MM' of the last period an alert went out for. */
@@ -367,6 +392,7 @@ export interface Database {
   lanes: LanesTable;
   conversations: ConversationsTable;
   messages: MessagesTable;
+  chat_turns: ChatTurnsTable;
   ai_memories: AiMemoriesTable;
   generations: GenerationsTable;
   tracks: TracksTable;
@@ -507,6 +533,20 @@ export const COLUMNS = {
     output_tokens: 'int?',
     cost_micro: 'bigint?',
     created_at: 'timestamptz=',
+    turn_id: 'uuid?',
+  },
+  chat_turns: {
+    id: 'uuid=',
+    conversation_id: 'uuid',
+    user_id: 'uuid',
+    status: 'text=',
+    error: 'text?',
+    input_tokens: 'int=',
+    output_tokens: 'int=',
+    cost_micro: 'bigint=',
+    created_at: 'timestamptz=',
+    updated_at: 'timestamptz=',
+    finished_at: 'timestamptz?',
   },
   ai_memories: {
     id: 'uuid=',
@@ -546,6 +586,7 @@ export const COLUMNS = {
     started_at: 'timestamptz?',
     completed_at: 'timestamptz?',
     cancel_requested_at: 'timestamptz?',
+    stalls: 'int=',
     created_at: 'timestamptz=',
     updated_at: 'timestamptz=',
   },
@@ -620,6 +661,9 @@ export const COLUMNS = {
     completed_at: 'timestamptz?',
     created_at: 'timestamptz=',
     updated_at: 'timestamptz=',
+    stems: 'bool=',
+    stems_key: 'text?',
+    duration_sec: 'float?',
   },
   usage_events: {
     id: 'uuid=',
@@ -637,7 +681,7 @@ export const COLUMNS = {
   },
   budgets: {
     user_id: 'uuid',
-    monthly_limit_micro: 'bigint',
+    monthly_limit_micro: 'bigint?',
     alert_threshold_pct: 'int=',
     hard_limit: 'bool=',
     last_alert_period: 'text?',

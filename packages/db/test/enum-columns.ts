@@ -4,6 +4,7 @@
  */
 import {
   BUDGET_HOLD_STATUSES,
+  CHAT_TURN_STATUSES,
   GENERATION_KINDS,
   GENERATION_STAGES,
   GENERATION_STATUSES,
@@ -26,6 +27,7 @@ export const ENUM_COLUMNS: Record<string, readonly string[]> = {
   'project_members.role': PROJECT_MEMBER_ROLES,
   'messages.role': MESSAGE_ROLES,
   'messages.provider': PROVIDERS,
+  'chat_turns.status': CHAT_TURN_STATUSES,
   'generations.kind': GENERATION_KINDS,
   'generations.status': GENERATION_STATUSES,
   'generations.stage': GENERATION_STAGES,

@@ -65,13 +65,20 @@ export const baseEnvSchema = z.object({
   GOOGLE_AI_API_KEY: z.string().min(1).optional(),
   SUNO_API_KEY: z.string().min(1).optional(),
   SUNO_BASE_URL: z.string().url().optional(),
+  /**
+   * Public URL of the api's Suno callback route (`…/api/suno/callback`); with SUNO_CALLBACK_SECRET, Suno's callbacks
+   * wake the worker's polling early (the status is still read from Suno). Unset: polling only.
+   */
+  SUNO_CALLBACK_URL: z.string().url().optional(),
+  SUNO_CALLBACK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Music provider of new generations; unset = suno when SUNO_API_KEY is set, else the local synth. */
   MUSIC_PROVIDER: z.enum(['local', 'suno', 'test']).optional(),
   /**
    * Test-only fault injection in the generate job: `render` makes the render fail, `finalize` fails after the audio
-   * was uploaded (before the result is committed). Ignored when NODE_ENV is production.
+   * was uploaded (before the result is committed), `pause_processing` holds the job at the `processing` stage until
+   * it is aborted (to kill a worker mid-job). Ignored when NODE_ENV is production.
    */
-  GENERATION_FAULT: z.enum(['render', 'finalize']).optional(),
+  GENERATION_FAULT: z.enum(['render', 'finalize', 'pause_processing']).optional(),
 
   ENABLE_METRICS: bool.default(true),
   SENTRY_DSN: z.string().url().optional(),
@@ -85,6 +92,14 @@ export const baseEnvSchema = z.object({
   SMTP_USER: z.string().optional(),
   SMTP_PASSWORD: z.string().optional(),
   EMAIL_FROM: z.string().min(3).default('DAWG AI <noreply@dawg-ai.com>'),
+
+  /** Alerts (operations notifier): each channel is on when its variables are set. */
+  ALERT_EMAIL_TO: csv.optional(),
+  SLACK_WEBHOOK_URL: z.string().url().optional(),
+  PAGERDUTY_INTEGRATION_KEY: z.string().min(1).optional(),
+  PAGERDUTY_EVENTS_URL: z.string().url().default('https://events.pagerduty.com/v2/enqueue'),
+  /** How often each api process probes Postgres, Redis and S3 and alerts on a change (0 = never). */
+  SELF_CHECK_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
 
   /** Grace period for in-flight work on SIGTERM. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(25_000),
@@ -111,12 +126,51 @@ export const apiEnvSchema = baseEnvSchema.extend({
   STRIPE_PUBLISHABLE_KEY: z.string().regex(/^pk_(test|live)_/, 'must start with pk_test_ or pk_live_').optional(),
   STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_/, 'must start with whsec_').optional(),
   STRIPE_API_HOST: z.string().optional(),
+  /** A local Stripe-compatible server (`http://127.0.0.1:12111`), parsed into the SDK's host, port and protocol. */
+  STRIPE_API_BASE_URL: z.string().url().optional(),
   WORKER_HEALTH_URL: z.string().url().optional(),
+  /** The AI producer's model (Anthropic Messages API) when ANTHROPIC_API_KEY is set. */
+  ANTHROPIC_MODEL: z.string().min(1).default('claude-haiku-4-5'),
+  /** A provider stream that sends nothing for this long ends the turn with a timeout error. */
+  ANTHROPIC_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
+  /** Retries of a refused provider call (429, 529, connection errors) by the SDK, with its backoff. */
+  ANTHROPIC_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  /** Realtime voice (`/voice`): the OpenAI Realtime model, with OPENAI_API_KEY. */
+  OPENAI_REALTIME_MODEL: z.string().min(1).default('gpt-realtime'),
+  /** The Realtime endpoint (`wss://…/v1/realtime`); unset = derived from OPENAI_BASE_URL (or OpenAI's). */
+  OPENAI_REALTIME_URL: z
+    .string()
+    .url()
+    .refine((u) => u.startsWith('wss://'), 'must start with wss://')
+    .optional(),
+  /** A PEM file of an extra CA trusted for the Realtime connection only (a private gateway, the test fake). */
+  OPENAI_REALTIME_CA_FILE: z.string().min(1).optional(),
+  /** Speech-to-text of the user's side of a voice session (billed per minute); empty = no user transcript. */
+  OPENAI_TRANSCRIBE_MODEL: z.string().default('gpt-4o-mini-transcribe'),
+  /** Voice sessions one user may have open at once (per api instance). */
+  VOICE_MAX_SESSIONS_PER_USER: z.coerce.number().int().min(1).max(20).default(2),
+  /** A voice session ends after this long. */
+  VOICE_MAX_SESSION_MS: z.coerce.number().int().min(1000).default(30 * 60 * 1000),
 });
 
 export const workerEnvSchema = baseEnvSchema.extend({
   WORKER_PORT: port.default(3001),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  /** The billing job re-reads subscriptions from Stripe (same values as the api's). */
+  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_/, 'must start with sk_test_, sk_live_ or rk_').optional(),
+  STRIPE_API_HOST: z.string().optional(),
+  STRIPE_API_BASE_URL: z.string().url().optional(),
+  /** A generation running longer than this fails (hold released, nothing kept). */
+  GENERATION_TIMEOUT_MS: z.coerce.number().int().min(100).default(15 * 60 * 1000),
+  /**
+   * BullMQ job lock: a worker that stops renewing it (killed, frozen) loses its job to another worker after about
+   * this long (the stalled-job check runs at the same interval).
+   */
+  WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(500).default(30_000),
+  /** First pause between Suno `record-info` polls; never under 334 ms (3 requests/s), backing off to 15 s. */
+  SUNO_POLL_INTERVAL_MS: z.coerce.number().int().min(334).default(2_000),
+  /** Chat model that writes lyrics and titles when OPENAI_API_KEY is set. */
+  OPENAI_LYRICS_MODEL: z.string().min(1).default('gpt-4o-mini'),
 });
 
 export type ApiEnv = z.infer<typeof apiEnvSchema>;

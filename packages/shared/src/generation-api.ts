@@ -70,12 +70,16 @@ export const simpleGenerationSchema = z.object({
   ...generationOptions,
 });
 
-/** Custom mode: the caller writes the lyrics (unless instrumental), the style and the title. */
+/**
+ * Custom mode: the caller writes the lyrics (unless instrumental), the style and the title, or asks for them to be
+ * written (`writeLyrics`: the lyrics, and the title when none is given, are written from the style before the music).
+ */
 export const customGenerationSchema = z.object({
   mode: z.literal('custom'),
-  title: z.string().trim().min(1).max(GENERATION_LIMITS.TITLE_MAX_CHARS),
+  title: z.string().trim().min(1).max(GENERATION_LIMITS.TITLE_MAX_CHARS).optional(),
   style: z.string().trim().min(1).max(GENERATION_LIMITS.STYLE_MAX_CHARS),
   lyrics: z.string().trim().max(LIMITS.LYRICS_MAX_CHARS).optional(),
+  writeLyrics: z.boolean().default(false),
   negativeTags: z.string().trim().max(GENERATION_LIMITS.NEGATIVE_TAGS_MAX_CHARS).optional(),
   ...generationOptions,
 });
@@ -83,11 +87,28 @@ export const customGenerationSchema = z.object({
 export const createGenerationInputSchema = z
   .discriminatedUnion('mode', [simpleGenerationSchema, customGenerationSchema])
   .superRefine((input, ctx) => {
-    if (input.mode === 'custom' && !input.instrumental && !input.lyrics) {
+    if (input.mode !== 'custom') return;
+    if (input.writeLyrics) {
+      if (input.instrumental) {
+        ctx.addIssue({ code: 'custom', path: ['writeLyrics'], message: 'An instrumental song has no lyrics to write' });
+      }
+      if (input.lyrics) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['lyrics'],
+          message: 'Give lyrics or ask for them to be written, not both',
+        });
+      }
+      return;
+    }
+    if (!input.title) {
+      ctx.addIssue({ code: 'custom', path: ['title'], message: 'A title is required unless lyrics are written' });
+    }
+    if (!input.instrumental && !input.lyrics) {
       ctx.addIssue({
         code: 'custom',
         path: ['lyrics'],
-        message: 'Lyrics are required unless the song is instrumental',
+        message: 'Lyrics are required unless the song is instrumental or writeLyrics is set',
       });
     }
   });
@@ -110,8 +131,73 @@ export const generationParamsSchema = z.object({
   scale: scaleNameSchema.optional(),
   seed: z.number().int().min(0),
   variants: z.number().int().min(1).max(GENERATION_LIMITS.VARIANTS_MAX),
+  /** Custom mode: write the lyrics (and the title when missing) before making the music. */
+  writeLyrics: z.boolean().optional(),
+  /** Extend: what is continued, and from where. `durationSec` above is the length of the continuation. */
+  extend: z
+    .object({
+      parentTrackId: z.uuid(),
+      /** Bar-aligned point of the parent the continuation starts at. */
+      continueAtSec: z.number().min(0),
+      /** The parent's own length and take (the local synth re-plans the parent's song from them). */
+      parentDurationSec: z.number().positive(),
+      parentVariant: z.number().int().min(0).max(1),
+      /** The provider's id of the parent clip (Suno's `audioId`). */
+      providerClipId: z.string().optional(),
+    })
+    .optional(),
 });
 export type GenerationParams = z.infer<typeof generationParamsSchema>;
+
+/** Default length (seconds) of an extension when the request names none. */
+export const EXTEND_DEFAULT_DURATION_SEC = 30;
+
+/**
+ * `generation.extend`: continue an owned track from `continueAt` seconds, snapped to the nearest bar line of the
+ * track's tempo (4/4). The continuation goes through the same admission as a new song.
+ */
+export const extendGenerationInputSchema = z.object({
+  trackId: z.uuid(),
+  continueAt: z.number().min(0).max(LIMITS.DURATION_MAX_SEC),
+  /** Direction for the continuation (Suno: its prompt); defaults to the parent's. */
+  prompt: z.string().trim().min(1).max(LIMITS.PROMPT_MAX_CHARS).optional(),
+  /** Length of the continuation in seconds. */
+  duration: z.number().min(LIMITS.DURATION_MIN_SEC).max(LIMITS.DURATION_MAX_SEC).optional(),
+  projectId: z.uuid().optional(),
+  idempotencyKey: z.string().trim().min(1).max(GENERATION_LIMITS.IDEMPOTENCY_KEY_MAX_CHARS).optional(),
+});
+export type ExtendGenerationInput = z.input<typeof extendGenerationInputSchema>;
+export type ExtendGenerationRequest = z.output<typeof extendGenerationInputSchema>;
+
+/** Snaps seconds to the nearest bar line at `bpm` (4/4); the api stores the snapped value. */
+export function snapToBar(seconds: number, bpm: number): { bar: number; seconds: number; barSec: number } {
+  const barSec = 240 / bpm;
+  const bar = Math.round(seconds / barSec);
+  return { bar, seconds: bar * barSec, barSec };
+}
+
+export const cancelGenerationInputSchema = z.object({ id: z.uuid() });
+export const cancelGenerationOutputSchema = z.object({
+  id: z.uuid(),
+  /** `canceled` at once for a queued generation; a running one stays `running` until its worker stops it. */
+  status: generationStatusSchema,
+  cancelRequested: z.boolean(),
+});
+export type CancelGenerationOutput = z.infer<typeof cancelGenerationOutputSchema>;
+
+/**
+ * Redis pub/sub channel (cache database) on which the api asks workers to abort a running job; the worker running it
+ * aborts its AbortSignal (BullMQ `Worker.cancelJob`), the others ignore the message.
+ */
+export function jobCancelChannel(prefix: string): string {
+  return `${prefix}:jobs:cancel`;
+}
+export const jobCancelMessageSchema = z.object({
+  queue: z.string().min(1),
+  jobId: z.string().min(1),
+  reason: z.string().max(200).optional(),
+});
+export type JobCancelMessage = z.infer<typeof jobCancelMessageSchema>;
 
 /** The seed's 202 answer; `jobId` is the generation's id (the BullMQ job id is the row id). */
 export const createGenerationOutputSchema = z.object({
@@ -275,3 +361,35 @@ export function generationObjectKeys(
   const base = `users/${userId}/generations/${generationId}/${clipIndex}`;
   return { wav: `${base}.wav`, mp3: `${base}.mp3`, peaks: `${base}.peaks.json` };
 }
+
+/** The api's route for Suno's task callbacks (signed per generation; see sunoCallbackSignature). */
+export const SUNO_CALLBACK_PATH = '/api/suno/callback';
+
+/** `?g=<generation id>&sig=<signature>` of a callback URL. */
+export const sunoCallbackQuerySchema = z.object({
+  g: z.uuid(),
+  sig: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 hex characters'),
+});
+
+/** HMAC-SHA256 (hex) of the generation id with SUNO_CALLBACK_SECRET: the credential in a callback URL. */
+export async function sunoCallbackSignature(secret: string, generationId: string): Promise<string> {
+  const enc = new TextEncoder();
+  const key = await globalThis.crypto.subtle.importKey(
+    'raw',
+    enc.encode(secret),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  );
+  const mac = new Uint8Array(await globalThis.crypto.subtle.sign('HMAC', key, enc.encode(generationId)));
+  return Array.from(mac, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * Redis pub/sub channel (cache database) on which the api passes a verified Suno callback to the workers: the worker
+ * polling that generation's task polls at once instead of after its pause. Message: `{ generationId, callbackType }`.
+ */
+export function sunoWakeChannel(prefix: string): string {
+  return `${prefix}:suno:wake`;
+}
+export const sunoWakeMessageSchema = z.object({ generationId: z.uuid(), callbackType: z.string().max(40).optional() });

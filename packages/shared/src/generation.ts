@@ -133,6 +133,11 @@ export const generationProgressEventSchema = z.object({
   message: z.string().optional(),
   error: z.string().optional(),
   trackIds: z.array(z.uuid()).optional(),
+  /**
+   * At `first_audio`, when the provider streams before the final file exists (Suno): a URL the browser can play at
+   * once. Provider URLs expire; the final tracks are always our own copies.
+   */
+  streamUrl: z.string().url().optional(),
   at: z.number().int(),
 });
 export type GenerationProgressEvent = z.infer<typeof generationProgressEventSchema>;

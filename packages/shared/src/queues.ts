@@ -10,6 +10,7 @@ export const QUEUE_NAMES = {
   analyze: 'analyze',
   mixdown: 'mixdown',
   maintenance: 'maintenance',
+  billing: 'billing',
 } as const;
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 export const queueNameSchema = z.enum(Object.values(QUEUE_NAMES) as [QueueName, ...QueueName[]]);
@@ -29,6 +30,10 @@ export const JOB_NAMES = {
   deleteAccount: 'maintenance.delete-account',
   /** Remove a soft-deleted track: its clips, its S3 objects (MP3, WAV, peaks, original), then its row. */
   deleteTrack: 'maintenance.delete-track',
+  /** Fail uploads never completed (pending) or whose analysis never finished (processing), deleting their objects. */
+  purgeStaleUploads: 'purge-stale-uploads',
+  /** Apply one recorded Stripe webhook event (a `stripe_events` row) to subscriptions and plans. */
+  stripeEvent: 'billing.stripe-event',
 } as const;
 export type JobName = (typeof JOB_NAMES)[keyof typeof JOB_NAMES];
 
@@ -39,6 +44,7 @@ export const mixdownJobSchema = z.object({ projectId: z.uuid(), mixdownId: z.uui
 export const maintenanceJobSchema = z.object({ olderThanMs: z.number().int().min(0).optional() });
 export const deleteAccountJobSchema = z.object({ userId: z.uuid() });
 export const deleteTrackJobSchema = z.object({ trackId: z.uuid() });
+export const stripeEventJobSchema = z.object({ eventId: z.string().regex(/^evt_[A-Za-z0-9_]+$/) });
 
 export type GenerateJob = z.infer<typeof generateJobSchema>;
 export type AnalyzeJob = z.infer<typeof analyzeJobSchema>;
@@ -72,6 +78,8 @@ export const JOBS = {
   [JOB_NAMES.purgeDeletedTracks]: job(JOB_NAMES.purgeDeletedTracks, QUEUE_NAMES.maintenance, maintenanceJobSchema),
   [JOB_NAMES.deleteAccount]: job(JOB_NAMES.deleteAccount, QUEUE_NAMES.maintenance, deleteAccountJobSchema),
   [JOB_NAMES.deleteTrack]: job(JOB_NAMES.deleteTrack, QUEUE_NAMES.maintenance, deleteTrackJobSchema),
+  [JOB_NAMES.purgeStaleUploads]: job(JOB_NAMES.purgeStaleUploads, QUEUE_NAMES.maintenance, maintenanceJobSchema),
+  [JOB_NAMES.stripeEvent]: job(JOB_NAMES.stripeEvent, QUEUE_NAMES.billing, stripeEventJobSchema),
 } as const satisfies Record<JobName, JobDefinition>;
 
 export type JobPayload<N extends JobName> = z.infer<(typeof JOBS)[N]['schema']>;

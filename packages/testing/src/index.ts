@@ -5,6 +5,10 @@
 export * from './browser';
 export * from './database';
 export * from './env';
+export * from './fakes/anthropic';
+export * from './fakes/openai';
+export * from './fakes/openai-realtime';
+export * from './fakes/suno';
 export * from './fault-proxy';
 export * from './fixtures';
 export * from './launcher';
@@ -15,3 +19,4 @@ export * from './redis-server';
 export * from './repo';
 export * from './s3';
 export { ensureTemplateDatabase, dropLeakedTestDatabases, migrationsHash } from './global-setup';
+export * from './fakes/stripe';

@@ -4,8 +4,9 @@
  * drag it with the mouse onto the timeline (a new lane), play it through Web Audio (the master level rises above
  * silence and the position advances), mute the lane (its meter falls to silence), save a screenshot of the studio at
  * 1280×800 (test-results/studio.png), undo and redo the mute from the keyboard, then move and trim the clip with the
- * mouse and move it again from the keyboard. Then two tabs on one project: an edit made on a stale version is
- * refused with CONFLICT, nothing is written, the tab says so and shows the latest state; tempo and undo still work.
+ * mouse and move it again from the keyboard. Then two tabs on one project: one tab's edit shows in the other live; an
+ * edit made on a stale version (a change whose live notice was lost) is refused with CONFLICT, nothing is written, the
+ * tab says so and shows the latest state; tempo and undo still work.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
@@ -133,7 +134,10 @@ describe('studio', () => {
       await page.mouse.down();
       const steps = 12;
       for (let i = 1; i <= steps; i++) {
-        await page.mouse.move(from.x + ((drop.left + 8 - from.x) * i) / steps, from.y + ((drop.y - from.y) * i) / steps);
+        await page.mouse.move(
+          from.x + ((drop.left + 8 - from.x) * i) / steps,
+          from.y + ((drop.y - from.y) * i) / steps,
+        );
       }
       await page.mouse.up();
       const laneRow = page.getByTestId('lane-row');
@@ -275,17 +279,30 @@ describe('studio', () => {
       // Tab A adds a lane (saved: version 2).
       await a.getByRole('button', { name: 'Add lane' }).first().click();
       await a.getByTestId('lane-row').waitFor();
-      await waitFor(async () => (await a.getByTestId('save-state').textContent()) === 'Saved', { description: 'A saved' });
+      await waitFor(async () => (await a.getByTestId('save-state').textContent()) === 'Saved', {
+        description: 'A saved',
+      });
 
-      // Tab B still has version 1: its edit (the N shortcut) is refused, and B shows A's lane instead of its own.
+      // The live project channel tells tab B at once: it shows A's lane without the user doing anything.
+      await waitFor(async () => (await b.getByTestId('lane-row').count()) === 1, { description: "B shows A's lane" });
+
+      // A change whose live notice never arrived (here: the version moved in the database behind every tab's back)
+      // leaves B stale: its edit (the N shortcut) is refused, and B shows the latest state instead of its own edit.
+      await db.db
+        .updateTable('projects')
+        .set((eb) => ({ version: eb('version', '+', 1) }))
+        .where('id', '=', project.project.id)
+        .execute();
       await b.locator('body').press('n');
       await b.getByTestId('toast').filter({ hasText: 'changed somewhere else' }).waitFor();
-      await waitFor(async () => (await b.getByTestId('save-state').textContent()) === 'Saved', { description: 'B settled' });
+      await waitFor(async () => (await b.getByTestId('save-state').textContent()) === 'Saved', {
+        description: 'B settled',
+      });
       await waitFor(async () => (await b.getByTestId('lane-row').count()) === 1, { description: 'B showing one lane' });
       expect(await b.getByTestId('lane-row').getByLabel('Lane name').inputValue()).toBe('Lane 1');
       const afterConflict = await api.project.get.query({ id: project.project.id });
       expect(afterConflict.lanes).toHaveLength(1);
-      expect(afterConflict.project.version).toBe(2);
+      expect(afterConflict.project.version).toBe(3);
 
       // Now up to date, B's next edit goes through; undo takes it back.
       await b.locator('body').press('n');

@@ -13,12 +13,15 @@ import { IdentityProvider, RedirectIfSignedIn, RequireAuth, type PublicUser } fr
 import { WsClientProvider } from './lib/connection';
 import { createApiClients, setCurrentUser, trpc } from './lib/trpc';
 import { AccountPage } from './routes/account/account-page';
+import { AdminCostsPage } from './routes/admin/costs-page';
+import { BillingPage } from './routes/billing/billing-page';
 import { HomePage } from './routes/home';
 import { NotFoundPage } from './routes/not-found';
 import { RouteError } from './routes/route-error';
 import { SignInPage } from './routes/sign-in';
 import { SignUpPage } from './routes/sign-up';
 import { StatusPage } from './routes/status';
+import { UsagePage } from './routes/usage/usage-page';
 
 // The studio (timeline, audio engine, generate panel) is its own chunk: sign-in and account pages load without it.
 const StudioPage = lazy(() => import('./routes/studio/studio-page').then((m) => ({ default: m.StudioPage })));
@@ -60,6 +63,30 @@ const router = createBrowserRouter([
         element: (
           <RequireAuth>
             <AccountPage />
+          </RequireAuth>
+        ),
+      },
+      {
+        path: 'billing',
+        element: (
+          <RequireAuth>
+            <BillingPage />
+          </RequireAuth>
+        ),
+      },
+      {
+        path: 'usage',
+        element: (
+          <RequireAuth>
+            <UsagePage />
+          </RequireAuth>
+        ),
+      },
+      {
+        path: 'admin/costs',
+        element: (
+          <RequireAuth>
+            <AdminCostsPage />
           </RequireAuth>
         ),
       },

@@ -3,6 +3,8 @@
 interface ImportMetaEnv {
   /** Origin of the api (e.g. https://api.dawg-ai.com); empty means the page's own origin (dev proxy, rewrites). */
   readonly VITE_API_URL?: string;
+  /** Sentry DSN of the web app; unset = no error reporting (the SDK is not even loaded). */
+  readonly VITE_SENTRY_DSN?: string;
 }
 
 interface ImportMeta {

@@ -13,9 +13,18 @@ import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { createDb, type Database } from '@dawg/db';
-import type { WorkerEnv } from '@dawg/shared';
+import {
+  jobCancelChannel,
+  jobCancelMessageSchema,
+  sunoWakeChannel,
+  sunoWakeMessageSchema,
+  type WorkerEnv,
+} from '@dawg/shared';
 import { KEEP_COMPLETED, KEEP_FAILED } from './job-options';
 import { createLogger } from './logger';
+import { wakeSuno } from './providers/suno-wake';
+import { createErrorReporter } from './error-reporter';
+import { setProviderObserver } from './providers/observe';
 import { createWorkerMetrics, type JobOutcome } from './metrics';
 import { createEventsConnection, createProbeConnection, createQueueConnection, maxmemoryPolicy } from './redis';
 import { createJobRegistry, type AnyJobDefinition, type JobContext, type JobRegistry } from './registry';
@@ -125,6 +134,10 @@ export function createWorkerApp(options: WorkerAppOptions): WorkerApp {
   const log = options.logger ?? createLogger(env);
   const registry = isRegistry(options.jobs) ? options.jobs : createJobRegistry(options.jobs);
   const metrics = createWorkerMetrics();
+  const errors = createErrorReporter(env, { service: 'worker' });
+  const unobserveProviders = setProviderObserver((provider, operation, outcome, seconds) =>
+    metrics.observeProvider(provider, operation, outcome, seconds),
+  );
   const ownsDb = !options.db;
   const db =
     options.db ??
@@ -146,6 +159,8 @@ export function createWorkerApp(options: WorkerAppOptions): WorkerApp {
   let connection: Redis | undefined;
   let probe: Redis | undefined;
   let events: Redis | undefined;
+  /** Subscribed to the job-cancel channel: the api asks here for a running job to be aborted. */
+  let cancels: Redis | undefined;
   let server: Server | undefined;
   const workers: Worker[] = [];
   const active = new Set<ActiveJob>();
@@ -207,7 +222,14 @@ export function createWorkerApp(options: WorkerAppOptions): WorkerApp {
         jobLog.warn('shutdown deadline passed: job handed back to the queue');
         throw new WaitingError();
       }
-      jobLog.warn({ err }, 'job failed');
+      if (bullSignal?.aborted) jobLog.info({ reason: String(bullSignal.reason) }, 'job canceled');
+      else jobLog.warn({ err }, 'job failed');
+      errors.capture(err, {
+        jobId: job.id,
+        job: job.name,
+        queue: job.queueName,
+        attempt: String(job.attemptsMade + 1),
+      });
       throw err;
     } finally {
       active.delete(entry);
@@ -301,6 +323,37 @@ export function createWorkerApp(options: WorkerAppOptions): WorkerApp {
     });
   }
 
+  /**
+   * Job cancels published by the api (jobCancelChannel): the worker running the job aborts its signal through
+   * BullMQ's Worker.cancelJob; every other worker has no such active job and ignores the message. Verified Suno
+   * callbacks (sunoWakeChannel) wake the poll loop of their generation, wherever it runs.
+   */
+  async function listenForCancels(): Promise<void> {
+    const subscriber = createEventsConnection(env);
+    cancels = subscriber;
+    subscriber.on('error', (err) => log.debug({ err: err.message }, 'redis cancel subscriber error'));
+    const wakeChannel = sunoWakeChannel(prefix);
+    subscriber.on('message', (channel: string, text: string) => {
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        return;
+      }
+      if (channel === wakeChannel) {
+        const wake = sunoWakeMessageSchema.safeParse(json);
+        if (wake.success) wakeSuno(wake.data.generationId);
+        return;
+      }
+      const parsed = jobCancelMessageSchema.safeParse(json);
+      if (!parsed.success) return;
+      const { queue, jobId, reason } = parsed.data;
+      const worker = workers.find((w) => w.name === queue);
+      if (worker?.cancelJob(jobId, reason ?? 'canceled')) log.info({ queue, jobId }, 'job cancel requested');
+    });
+    await subscriber.subscribe(jobCancelChannel(prefix), wakeChannel);
+  }
+
   async function start(): Promise<void> {
     if (connection) throw new Error('worker app already started');
     connection = createQueueConnection(env);
@@ -319,6 +372,8 @@ export function createWorkerApp(options: WorkerAppOptions): WorkerApp {
         connection,
         prefix: env.REDIS_KEY_PREFIX,
         concurrency: env.WORKER_CONCURRENCY,
+        lockDuration: env.WORKER_LOCK_DURATION_MS,
+        stalledInterval: env.WORKER_LOCK_DURATION_MS,
         removeOnComplete: KEEP_COMPLETED,
         removeOnFail: KEEP_FAILED,
       });
@@ -326,6 +381,7 @@ export function createWorkerApp(options: WorkerAppOptions): WorkerApp {
       workers.push(worker);
     }
     await Promise.all(workers.map((w) => w.waitUntilReady()));
+    await listenForCancels();
     // Idempotent: every worker upserts the same scheduler id, so there is one schedule however many workers run.
     for (const def of registry.definitions) {
       if (!def.schedule) continue;
@@ -364,9 +420,12 @@ export function createWorkerApp(options: WorkerAppOptions): WorkerApp {
       closeRedis(connection),
       closeRedis(probe),
       closeRedis(events),
+      closeRedis(cancels),
       ownsDb ? db.destroy() : undefined,
       ownsS3 ? Promise.resolve().then(() => s3.destroy()) : undefined,
     ]);
+    unobserveProviders();
+    await errors.flush();
     log.info('worker closed');
   }
 

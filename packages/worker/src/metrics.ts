@@ -10,6 +10,8 @@ export type JobOutcome = 'completed' | 'failed' | 'returned';
 export interface WorkerMetrics {
   registry: Registry;
   observeJob(name: string, outcome: JobOutcome, seconds: number): void;
+  /** A call to an external provider (same series as the api's: provider_request_duration_seconds, provider_errors_total). */
+  observeProvider(provider: string, operation: string, outcome: 'ok' | 'error' | 'aborted', seconds: number): void;
   activeJobs: Gauge;
 }
 
@@ -38,9 +40,27 @@ export function createWorkerMetrics(): WorkerMetrics {
     registers: [registry],
   });
 
+  const providerDuration = new Histogram({
+    name: 'provider_request_duration_seconds',
+    help: 'Duration of calls to external providers, by provider, operation and outcome',
+    labelNames: ['provider', 'operation', 'outcome'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 180],
+    registers: [registry],
+  });
+  const providerErrors = new Counter({
+    name: 'provider_errors_total',
+    help: 'Failed calls to external providers, by provider and operation',
+    labelNames: ['provider', 'operation'] as const,
+    registers: [registry],
+  });
+
   return {
     registry,
     activeJobs,
+    observeProvider(provider, operation, outcome, seconds) {
+      providerDuration.observe({ provider, operation, outcome }, seconds);
+      if (outcome === 'error') providerErrors.inc({ provider, operation });
+    },
     observeJob(name, outcome, seconds) {
       duration.observe({ name, outcome }, seconds);
       if (outcome !== 'returned') total.inc({ status: outcome === 'completed' ? 'success' : 'failure', type: name });

@@ -33,6 +33,7 @@ export function registerMetrics(app: FastifyInstance, metrics: ApiMetrics, proce
     };
     httpRequestDuration.observe(labels, reply.elapsedTime);
     httpRequestsTotal.inc(labels);
+    if (reply.statusCode === 429) metrics.rateLimitHitsTotal.inc({ route: labels.route });
     done();
   });
   app.get('/metrics', async (_request, reply) => {

@@ -10,6 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../deps';
 import { createHttpContextFactory } from '../context';
 import type { ApiMetrics } from '../metrics';
+import { reportError } from '../ops/error-reporter';
 import { appRouter } from '../router';
 import { TRPC_ROUTE } from './metrics-routes';
 import { answerSingleQuery, type FastPathErrorInfo, matchSingleQuery, queryProcedures } from './trpc-fast-path';
@@ -26,7 +27,10 @@ export async function registerTrpcHttp(app: FastifyInstance, deps: AppDeps, metr
   const createContext = createHttpContextFactory(deps, metrics);
   const queries = queryProcedures(appRouter);
   const onError = ({ error, path, req }: Pick<FastPathErrorInfo, 'error' | 'path'> & { req: FastifyRequest }) => {
-    if (error.code === 'INTERNAL_SERVER_ERROR') req.log.error({ err: error.cause ?? error, path }, 'tRPC error');
+    if (error.code === 'INTERNAL_SERVER_ERROR') {
+      req.log.error({ err: error.cause ?? error, path }, 'tRPC error');
+      reportError(error.cause ?? error, { tags: { requestId: req.id, procedure: path ?? 'unknown' } });
+    }
   };
   // Encapsulated: the raw-string JSON parser applies to tRPC only (tRPC parses the body itself).
   await app.register(async (scope) => {

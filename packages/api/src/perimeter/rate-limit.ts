@@ -49,6 +49,7 @@ export const PROCEDURE_LIMITS: Readonly<Record<string, 'auth' | 'generation'>> =
   'auth.login': 'auth',
   'auth.register': 'auth',
   'generation.create': 'generation',
+  'generation.extend': 'generation',
 };
 
 /** Which outcome gives the point back: the seed's skipSuccessfulRequests (auth), skipFailedRequests (generation). */

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../deps';
 import { listTracks } from '../services/library';
 import { defineRestRoute } from './define';
+import { registerUploadRoutes } from './uploads';
 
 export function registerTrackRoutes(app: FastifyInstance, deps: AppDeps): void {
   defineRestRoute(
@@ -35,4 +36,5 @@ export function registerTrackRoutes(app: FastifyInstance, deps: AppDeps): void {
       return { tracks: page.items, nextCursor: page.nextCursor };
     },
   );
+  registerUploadRoutes(app, deps);
 }

@@ -1,10 +1,12 @@
 /**
  * `admin.*`: operator tools, admins only (every call, allowed or refused, is in the audit log). Reading the audit
- * trail, and disabling or re-enabling an account (disabling ends its sessions and closes its sockets at once).
+ * trail, disabling or re-enabling an account (disabling ends its sessions and closes its sockets at once), and
+ * setting a user's plan (billing without Stripe, or a correction; `pnpm --filter @dawg/db set-plan` does the same).
  */
 import { invalidateUserSessions, listAuditLogs, setUserDisabled, findUserById } from '@dawg/db';
-import { AppError, successSchema } from '@dawg/shared';
+import { AppError, planIdSchema, setUserPlanInputSchema, successSchema } from '@dawg/shared';
 import { z } from 'zod';
+import { adminSetUserPlan } from '../services/billing';
 import { adminProcedure, router } from '../trpc';
 
 export const auditLogEntrySchema = z.object({
@@ -67,4 +69,9 @@ export const adminRouter = router({
       if (input.disabled) await ctx.revocations.revoke({ kind: 'user', userId: input.userId });
       return { success: true as const };
     }),
+
+  setUserPlan: adminProcedure
+    .input(setUserPlanInputSchema)
+    .output(z.object({ userId: z.uuid(), plan: planIdSchema }))
+    .mutation(({ ctx, input }) => adminSetUserPlan(ctx.db, input.userId, input.plan)),
 });

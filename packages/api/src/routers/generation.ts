@@ -1,10 +1,13 @@
 /**
- * `generation.*`: create (admission; under the per-user generation rate limit), get, list (owner-scoped, cursor
- * paging) and onProgress (the row, then live stage events with resumable ids). Thin: each procedure calls a service.
+ * `generation.*`: create and extend (admission; under the per-user generation rate limit), cancel, get, list
+ * (owner-scoped, cursor paging) and onProgress (the row, then live stage events with resumable ids). Thin: each procedure calls a service.
  */
 import {
+  cancelGenerationInputSchema,
+  cancelGenerationOutputSchema,
   createGenerationInputSchema,
   createGenerationOutputSchema,
+  extendGenerationInputSchema,
   generationProgressInputSchema,
   generationViewSchema,
   getGenerationInputSchema,
@@ -12,6 +15,7 @@ import {
   listGenerationsOutputSchema,
 } from '@dawg/shared';
 import { createGeneration, getGeneration, listGenerations, type GenerationDeps } from '../services/generation';
+import { cancelGeneration, extendGeneration } from '../services/generation-control';
 import { generationProgress } from '../services/progress';
 import { protectedProcedure, router, type Context } from '../trpc';
 
@@ -30,6 +34,18 @@ export const generationRouter = router({
     .input(createGenerationInputSchema)
     .output(createGenerationOutputSchema)
     .mutation(({ ctx, input }) => createGeneration(generationDeps(ctx), ctx.user, input)),
+
+  /** Continue an owned track from a bar line; admitted like a new song. */
+  extend: protectedProcedure
+    .input(extendGenerationInputSchema)
+    .output(createGenerationOutputSchema)
+    .mutation(({ ctx, input }) => extendGeneration(generationDeps(ctx), ctx.user, input)),
+
+  /** Queued → canceled at once; running → its worker aborts it. Either way the hold is released. */
+  cancel: protectedProcedure
+    .input(cancelGenerationInputSchema)
+    .output(cancelGenerationOutputSchema)
+    .mutation(({ ctx, input }) => cancelGeneration({ ...generationDeps(ctx), redis: ctx.redis }, ctx.user, input.id)),
 
   get: protectedProcedure
     .input(getGenerationInputSchema)

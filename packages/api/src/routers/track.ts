@@ -3,6 +3,9 @@
  * playback and download. Thin: each procedure calls the library service.
  */
 import {
+  completeUploadInputSchema,
+  createUploadInputSchema,
+  createUploadOutputSchema,
   deleteTrackOutputSchema,
   renameTrackInputSchema,
   trackIdInputSchema,
@@ -13,6 +16,8 @@ import {
   trackUrlsOutputSchema,
 } from '@dawg/shared';
 import { deleteTrack, getTrack, listTracks, renameTrack, trackUrls, type LibraryDeps } from '../services/library';
+import { uploadDeps } from '../rest/uploads';
+import { completeUpload, createUpload } from '../services/uploads';
 import { protectedProcedure, router, type Context } from '../trpc';
 
 export function libraryDeps(ctx: Context): LibraryDeps {
@@ -49,4 +54,16 @@ export const trackRouter = router({
     .input(trackUrlsInputSchema)
     .output(trackUrlsOutputSchema)
     .query(({ ctx, input }) => trackUrls(libraryDeps(ctx), ctx.user.id, input.id, input.download ?? false)),
+
+  /** A presigned POST for one audio file (≤ 50 MB, ten minutes) and the `pending` track it will become. */
+  createUpload: protectedProcedure
+    .input(createUploadInputSchema)
+    .output(createUploadOutputSchema)
+    .mutation(({ ctx, input }) => createUpload(uploadDeps(ctx, ctx.log), ctx.user.id, input)),
+
+  /** After the POST: the object is re-checked (size, type, audio signature) and handed to analysis. */
+  completeUpload: protectedProcedure
+    .input(completeUploadInputSchema)
+    .output(trackSchema)
+    .mutation(({ ctx, input }) => completeUpload(uploadDeps(ctx, ctx.log), ctx.user.id, input.trackId)),
 });

@@ -42,7 +42,7 @@ import {
 } from '@dawg/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
-import { assertWithinBudget } from './budget';
+import { assertWithinBudget, noteBudgetRefusal } from './budget';
 import type { GenerationQueue } from './generation-queue';
 import { presignGet, type Storage, toGenerationView } from './generation-view';
 
@@ -106,9 +106,10 @@ export function paramsOf(input: CreateGenerationRequest, seed: number): Generati
   if (input.mode === 'simple') return { mode: 'simple', prompt: input.prompt, ...common };
   return {
     mode: 'custom',
-    title: input.title,
+    ...(input.title ? { title: input.title } : {}),
     style: input.style,
     ...(input.lyrics ? { lyrics: input.lyrics } : {}),
+    ...(input.writeLyrics ? { writeLyrics: true } : {}),
     ...(input.negativeTags ? { negativeTags: input.negativeTags } : {}),
     ...common,
   };
@@ -116,7 +117,7 @@ export function paramsOf(input: CreateGenerationRequest, seed: number): Generati
 
 /** The row's `prompt` column: what the user asked for, in one line (custom mode: title and style). */
 export function promptOf(input: CreateGenerationRequest): string {
-  const text = input.mode === 'simple' ? input.prompt : `${input.title} — ${input.style}`;
+  const text = input.mode === 'simple' ? input.prompt : input.title ? `${input.title} — ${input.style}` : input.style;
   return text.slice(0, 2000);
 }
 
@@ -124,28 +125,43 @@ function answer(row: GenerationRow, estimatedTime: number): CreateGenerationOutp
   return { jobId: row.id, status: row.status, estimatedTime };
 }
 
-export async function createGeneration(
+/** What admission needs to know about a request, whatever procedure made it (create, extend). */
+export interface AdmissionSpec {
+  kind: 'song' | 'extend';
+  provider: MusicProviderId;
+  durationSec: number;
+  variants: number;
+  prompt: string;
+  params: GenerationParams;
+  projectId: string | null;
+  idempotencyKey: string | null;
+}
+
+/**
+ * The one admission path: quota, plan length, budget and the hold are checked under the user's row lock, the row is
+ * inserted `queued`, then (after the commit) the job is enqueued.
+ */
+export async function admitGeneration(
   deps: GenerationDeps,
   caller: Caller,
-  input: CreateGenerationRequest,
+  spec: AdmissionSpec,
 ): Promise<CreateGenerationOutput> {
-  const { db, env, log } = deps;
-  const provider = chooseMusicProvider(env, caller, input.provider);
+  const { db, log } = deps;
+  const { provider } = spec;
   const model = DEFAULT_MUSIC_MODELS[provider];
   const estimate = estimateMusicCost({
     provider,
     model,
-    durationSec: input.duration,
-    ...(provider === 'suno' ? {} : { clips: input.variants }),
+    durationSec: spec.durationSec,
+    ...(provider === 'suno' ? {} : { clips: spec.variants }),
   });
-  const estimatedTime = estimateGenerationSeconds(provider, input.duration, input.variants);
-  if (input.projectId && !(await canWriteProject(db, caller.id, input.projectId))) {
+  const estimatedTime = estimateGenerationSeconds(provider, spec.durationSec, spec.variants);
+  if (spec.projectId && !(await canWriteProject(db, caller.id, spec.projectId))) {
     throw new AppError('NOT_FOUND', 'Project not found', { details: [{ path: ['projectId'], message: 'not found' }] });
   }
-  const seed = input.seed ?? randomInt(0, GENERATION_LIMITS.SEED_MAX);
-  const idempotencyKey = input.idempotencyKey ?? null;
+  const idempotencyKey = spec.idempotencyKey;
 
-  const admitted = await db.transaction().execute(async (trx) => {
+  const admission = db.transaction().execute(async (trx) => {
     const user = await lockUserForAdmission(trx, caller.id);
     if (!user || user.disabledAt) throw new AppError('FORBIDDEN', 'This account is disabled');
     if (idempotencyKey) {
@@ -153,7 +169,7 @@ export async function createGeneration(
       if (existing) return { row: existing, replay: true };
     }
     const plan = getPlan(user.plan);
-    if (input.duration > plan.maxSongSeconds) {
+    if (spec.durationSec > plan.maxSongSeconds) {
       throw new AppError(
         'PAYMENT_REQUIRED',
         `Your ${plan.name} plan makes songs up to ${plan.maxSongSeconds} seconds; upgrade for longer songs`,
@@ -171,13 +187,13 @@ export async function createGeneration(
         { extra: { quota: plan.generationsPerMonth, used, resetsAt } },
       );
     }
-    if (estimate > 0) await assertWithinBudget(trx, caller.id, user.plan, estimate, 'this generation');
+    if (estimate > 0) await assertWithinBudget(trx, caller.id, user.plan, estimate, 'this generation', { log });
     const row = await insertGeneration(trx, {
       ownerId: caller.id,
-      projectId: input.projectId ?? null,
-      kind: 'song',
-      prompt: promptOf(input),
-      params: paramsOf(input, seed),
+      projectId: spec.projectId,
+      kind: spec.kind,
+      prompt: spec.prompt,
+      params: spec.params,
       provider,
       model,
       estimatedCostMicro: estimate,
@@ -192,6 +208,11 @@ export async function createGeneration(
     });
     return { row, replay: false };
   });
+  const admitted = await admission.catch(async (err: unknown) => {
+    // A refusal for budget is the 100 % alert (written after the rollback, once per period).
+    await noteBudgetRefusal(db, caller.id, err, log);
+    throw err;
+  });
 
   if (admitted.replay) return answer(admitted.row, estimatedTime);
   try {
@@ -202,6 +223,25 @@ export async function createGeneration(
     log.warn({ err, generationId: admitted.row.id }, 'enqueue failed; the sweeper will pick the generation up');
   }
   return answer(admitted.row, estimatedTime);
+}
+
+export async function createGeneration(
+  deps: GenerationDeps,
+  caller: Caller,
+  input: CreateGenerationRequest,
+): Promise<CreateGenerationOutput> {
+  const provider = chooseMusicProvider(deps.env, caller, input.provider);
+  const seed = input.seed ?? randomInt(0, GENERATION_LIMITS.SEED_MAX);
+  return admitGeneration(deps, caller, {
+    kind: 'song',
+    provider,
+    durationSec: input.duration,
+    variants: input.variants,
+    prompt: promptOf(input),
+    params: paramsOf(input, seed),
+    projectId: input.projectId ?? null,
+    idempotencyKey: input.idempotencyKey ?? null,
+  });
 }
 
 async function ownedRow(deps: Pick<GenerationDeps, 'db'>, ownerId: string, id: string): Promise<GenerationRow> {

@@ -1,10 +1,7 @@
 /**
- * The api process's ONE reader of generation progress streams. A single loop on a dedicated ioredis connection runs
- * a blocking XREAD over every stream that has a subscriber and fans each entry out in-process to the subscribers of
- * that generation. Adding a stream wakes the blocked read at once (CLIENT UNBLOCK from the main connection), so a
- * new subscriber waits for nothing; a lost connection keeps every stream's cursor, so nothing is skipped when it
- * comes back. Subscribers get entries appended after they registered (and perhaps a few before): they deduplicate
- * by stream id, which is also the id they give the client.
+ * Generation progress over the process's one stream reader (services/stream-hub): the generation's stream key, and
+ * each entry parsed into a progress event (entries that do not parse are skipped). `createProgressHub` without a
+ * `hub` opens its own reader (benchmarks); the api passes the shared one.
  */
 import {
   GENERATION_EVENT_FIELD,
@@ -13,7 +10,10 @@ import {
   type GenerationProgressEvent,
 } from '@dawg/shared';
 import type { FastifyBaseLogger } from 'fastify';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { createStreamHub, type StreamEntry, type StreamHub } from './stream-hub';
+
+export { compareStreamIds, isStreamId } from './stream-hub';
 
 export interface ProgressEntry {
   /** The Redis Stream entry id (`<ms>-<seq>`). */
@@ -35,182 +35,44 @@ export interface ProgressHub {
   close(): Promise<void>;
 }
 
-const STREAM_ID = /^(\d+)-(\d+)$/;
-
-export function isStreamId(value: string): boolean {
-  return STREAM_ID.test(value);
-}
-
-/** Orders stream ids numerically (`10-0` > `9-5`). */
-export function compareStreamIds(a: string, b: string): number {
-  const [, am = '0', as = '0'] = STREAM_ID.exec(a) ?? [];
-  const [, bm = '0', bs = '0'] = STREAM_ID.exec(b) ?? [];
-  const ms = BigInt(am) - BigInt(bm);
-  if (ms !== 0n) return ms < 0n ? -1 : 1;
-  const seq = BigInt(as) - BigInt(bs);
-  return seq === 0n ? 0 : seq < 0n ? -1 : 1;
-}
-
-type RawEntry = [id: string, fields: string[]];
-
-function parseEntry([id, fields]: RawEntry): ProgressEntry | null {
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    if (fields[i] !== GENERATION_EVENT_FIELD) continue;
-    try {
-      const parsed = generationProgressEventSchema.safeParse(JSON.parse(fields[i + 1]!));
-      return parsed.success ? { id, event: parsed.data } : null;
-    } catch {
-      return null;
-    }
+function parseEntry(entry: StreamEntry): ProgressEntry | null {
+  const value = entry.fields[GENERATION_EVENT_FIELD];
+  if (value === undefined) return null;
+  try {
+    const parsed = generationProgressEventSchema.safeParse(JSON.parse(value));
+    return parsed.success ? { id: entry.id, event: parsed.data } : null;
+  } catch {
+    return null;
   }
-  return null;
-}
-
-/** Upper bound on one blocking read: the loop re-reads its stream set at least this often, whatever happens. */
-const BLOCK_MS = 2_000;
-const READ_COUNT = 200;
-const RETRY_MS = 250;
-
-interface StreamState {
-  cursor: string;
-  listeners: Set<ProgressListener>;
 }
 
 export function createProgressHub(opts: {
   redisUrl: string;
-  /** The main connection: answers range/lastId and sends CLIENT UNBLOCK to the reader. */
   redis: Redis;
   prefix: string;
   log: FastifyBaseLogger;
+  /** The process's shared reader; without it the hub opens (and closes) its own. */
+  hub?: StreamHub;
 }): ProgressHub {
-  const { redis, prefix, log } = opts;
-  const streams = new Map<string, StreamState>();
-  let reader: Redis | undefined;
-  let readerId: number | undefined;
-  let blocked = false;
-  let closed = false;
-  let loop: Promise<void> | undefined;
-  let wakeIdle: (() => void) | undefined;
-
-  const keyOf = (generationId: string) => generationEventsKey(prefix, generationId);
-
-  function openReader(): Redis {
-    const r = new Redis(opts.redisUrl, {
-      connectionName: 'dawg-api-progress',
-      // A blocking read must not time out, and a read cut by a disconnect must fail (not be replayed on the new
-      // connection) so the loop learns the new connection's id before blocking again.
-      maxRetriesPerRequest: 0,
-      retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
-    });
-    r.on('error', (err: Error) => log.debug({ err }, 'progress reader connection error'));
-    r.on('close', () => {
-      readerId = undefined;
-    });
-    return r;
-  }
-
-  /** Makes a blocked XREAD return now, so the next one includes a stream just added. */
-  function interrupt(): void {
-    wakeIdle?.();
-    if (!blocked || readerId === undefined || redis.status !== 'ready') return;
-    redis.client('UNBLOCK', readerId).catch(() => undefined);
-  }
-
-  function idle(): Promise<void> {
-    return new Promise((resolve) => {
-      wakeIdle = () => {
-        wakeIdle = undefined;
-        resolve();
-      };
-    });
-  }
-
-  async function run(): Promise<void> {
-    reader = openReader();
-    while (!closed) {
-      if (streams.size === 0) {
-        await idle();
-        continue;
-      }
-      const keys = [...streams.keys()];
-      const cursors = keys.map((k) => streams.get(k)!.cursor);
-      let reply: [key: string, entries: RawEntry[]][] | null;
-      try {
-        if (readerId === undefined) readerId = (await reader.client('ID')) as number;
-        blocked = true;
-        reply = (await reader.xread('COUNT', READ_COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', ...keys, ...cursors)) as
-          [string, RawEntry[]][] | null;
-      } catch (err) {
-        if (closed) break;
-        readerId = undefined;
-        log.debug({ err }, 'progress read failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
-        continue;
-      } finally {
-        blocked = false;
-      }
-      for (const [key, entries] of reply ?? []) {
-        const state = streams.get(key);
-        if (!state) continue;
-        for (const raw of entries) {
-          // A stream removed and re-added during the read has a newer cursor: never move it back.
-          if (compareStreamIds(raw[0], state.cursor) <= 0) continue;
-          state.cursor = raw[0];
-          const entry = parseEntry(raw);
-          if (!entry) continue;
-          for (const listener of state.listeners) {
-            try {
-              listener(entry);
-            } catch (err) {
-              log.error({ err }, 'progress listener failed');
-            }
-          }
-        }
-      }
-    }
-  }
-
-  async function lastId(generationId: string): Promise<string | null> {
-    const newest = (await redis.xrevrange(keyOf(generationId), '+', '-', 'COUNT', 1)) as RawEntry[];
-    return newest[0]?.[0] ?? null;
-  }
-
+  const hub = opts.hub ?? createStreamHub(opts);
+  const keyOf = (generationId: string) => generationEventsKey(opts.prefix, generationId);
   return {
     get streamCount() {
-      return streams.size;
+      return hub.streamCount;
     },
-    async subscribe(generationId, listener) {
-      if (closed) throw new Error('progress hub is closed');
-      const key = keyOf(generationId);
-      let state = streams.get(key);
-      if (!state) {
-        const cursor = (await lastId(generationId)) ?? '0-0';
-        state = streams.get(key) ?? { cursor, listeners: new Set() };
-        streams.set(key, state);
-        state.listeners.add(listener);
-        interrupt();
-      } else {
-        state.listeners.add(listener);
-      }
-      loop ??= run().catch((err: unknown) => log.error({ err }, 'progress reader stopped'));
-      const subscribed = state;
-      return () => {
-        subscribed.listeners.delete(listener);
-        if (subscribed.listeners.size === 0 && streams.get(key) === subscribed) streams.delete(key);
-      };
+    subscribe(generationId, listener) {
+      return hub.subscribe(keyOf(generationId), (raw) => {
+        const entry = parseEntry(raw);
+        if (entry) listener(entry);
+      });
     },
     async range(generationId, after) {
-      const start = after === null ? '-' : `(${after}`;
-      const entries = (await redis.xrange(keyOf(generationId), start, '+')) as RawEntry[];
+      const entries = await hub.range(keyOf(generationId), after);
       return entries.map(parseEntry).filter((e): e is ProgressEntry => e !== null);
     },
-    lastId,
+    lastId: (generationId) => hub.lastId(keyOf(generationId)),
     async close() {
-      closed = true;
-      streams.clear();
-      wakeIdle?.();
-      if (reader) reader.disconnect();
-      await loop;
+      if (!opts.hub) await hub.close();
     },
   };
 }

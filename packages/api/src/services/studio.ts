@@ -26,10 +26,24 @@ import type {
 } from '@dawg/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
+import type { ProjectHub } from './project-hub';
 
 export interface StudioDeps {
   db: Kysely<Database>;
   log: FastifyBaseLogger;
+  /** The live project channel: every committed write is announced to the project's other members. */
+  events?: ProjectHub;
+}
+
+/** After commit: tell the project's live subscribers (every instance) to reload. Never fails the write. */
+async function announce(deps: StudioDeps, userId: string, state: ProjectState): Promise<ProjectState> {
+  await deps.events?.publish({
+    type: 'changed',
+    projectId: state.project.id,
+    version: state.project.version,
+    by: userId,
+  });
+  return state;
 }
 
 export function listProjects(deps: StudioDeps, userId: string): Promise<ProjectListItem[]> {
@@ -51,12 +65,17 @@ export async function getProject(deps: StudioDeps, userId: string, projectId: st
 }
 
 /** Settings (name, tempo, key, metre) are not arrangement edits: they bump the version but are not undo steps. */
-export function updateProject(deps: StudioDeps, userId: string, input: UpdateProjectInput): Promise<ProjectState> {
-  return deps.db.transaction().execute(async (trx) => {
+export async function updateProject(
+  deps: StudioDeps,
+  userId: string,
+  input: UpdateProjectInput,
+): Promise<ProjectState> {
+  const state = await deps.db.transaction().execute(async (trx) => {
     const { project, role } = await lockProjectForWrite(trx, input.id, userId, input.expectedVersion);
     await updateProjectSettings(trx, project, input);
     return loadProjectState(trx, input.id, role);
   });
+  return announce(deps, userId, state);
 }
 
 /** The owner only. Lanes, clips, members and history go with it; its tracks stay in their owners' libraries. */
@@ -74,13 +93,13 @@ export function applyArrangement(
   userId: string,
   input: ApplyArrangementInput,
 ): Promise<ProjectState> {
-  return applyArrangementEdit(deps.db, { ...input, userId });
+  return applyArrangementEdit(deps.db, { ...input, userId }).then((state) => announce(deps, userId, state));
 }
 
 export function undoArrangement(deps: StudioDeps, userId: string, input: UndoRedoInput): Promise<ProjectState> {
-  return undoArrangementEdit(deps.db, { ...input, userId });
+  return undoArrangementEdit(deps.db, { ...input, userId }).then((state) => announce(deps, userId, state));
 }
 
 export function redoArrangement(deps: StudioDeps, userId: string, input: UndoRedoInput): Promise<ProjectState> {
-  return redoArrangementEdit(deps.db, { ...input, userId });
+  return redoArrangementEdit(deps.db, { ...input, userId }).then((state) => announce(deps, userId, state));
 }

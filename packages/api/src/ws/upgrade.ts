@@ -92,7 +92,11 @@ export function createUpgradeRouter(opts: {
       routes.set(path, wss);
       wss.on('connection', (ws: WebSocket) => {
         opts.metrics.activeWebsocketConnections.inc();
-        ws.once('close', () => opts.metrics.activeWebsocketConnections.dec());
+        opts.metrics.websocketConnectionsTotal.inc({ path });
+        ws.once('close', () => {
+          opts.metrics.activeWebsocketConnections.dec();
+          opts.metrics.websocketDisconnectionsTotal.inc({ path });
+        });
       });
     },
     servers: () => [...routes.values()],

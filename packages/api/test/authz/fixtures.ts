@@ -13,10 +13,11 @@
  * for `admin`, the admin) is allowed to make; for `owned` it creates the resource for `ctx.owner`.
  */
 import { randomUUID } from 'node:crypto';
-import { createApiKey, createSession, type Database, sessionPublicId } from '@dawg/db';
+import { createApiKey, createSession, type Database, json, sessionPublicId } from '@dawg/db';
 import type { TestUser } from '@dawg/testing';
 import type { Kysely } from 'kysely';
 import { insertProjectOf, insertReadyTrack, projectWithEdit, projectWithUndoneEdit } from '../helpers/studio';
+import { STUDIO_IO_PROCEDURE_FIXTURES, STUDIO_IO_REST_FIXTURES } from './studio-io-fixtures';
 
 export interface Actor {
   user: TestUser;
@@ -48,6 +49,8 @@ export interface RestRequest {
   params?: Record<string, string>;
   query?: Record<string, string>;
   body?: unknown;
+  /** Extra request headers (e.g. a multipart content type for a body given as a string). */
+  headers?: Record<string, string>;
 }
 
 export interface RestFixture {
@@ -69,6 +72,81 @@ export interface Exemption {
   reason: string;
   /** A valid input, for the bad-input suite (procedures with an input only). */
   input?: () => unknown;
+}
+
+/**
+ * The Stripe-compatible server of the running suite (authz starts a fake; without one the billing fixtures that
+ * need a customer cannot succeed). `secretKey` is the key the api was given.
+ */
+export const stripeFixture: { url?: string; secretKey?: string } = {};
+
+/** A Stripe customer for the owner, made through the fake's API and stored like checkout would. */
+async function ownStripeCustomer(ctx: FixtureContext): Promise<void> {
+  if (!stripeFixture.url) return;
+  const res = await fetch(`${stripeFixture.url}/v1/customers`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${stripeFixture.secretKey ?? 'sk_test_authz'}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({ email: ctx.owner.user.email }).toString(),
+  });
+  const customer = (await res.json()) as { id: string };
+  await ctx.db
+    .updateTable('users')
+    .set({ stripe_customer_id: customer.id })
+    .where('id', '=', ctx.owner.user.id)
+    .execute();
+}
+
+/**
+ * The AI producer: a chat turn runs on after `chat.send` answers, and its rows (assistant message, ledger) must not
+ * land between a fixture's snapshots. Every chat fixture first waits until no turn is running.
+ */
+async function chatIdle(ctx: FixtureContext): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const running = await ctx.db
+      .selectFrom('chat_turns')
+      .select('id')
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    if (!running) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error('a chat turn is still running after 5 s');
+}
+
+async function ownConversation(ctx: FixtureContext): Promise<string> {
+  await chatIdle(ctx);
+  const row = await ctx.db
+    .insertInto('conversations')
+    .values({ user_id: ctx.owner.user.id, title: 'authz chat' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/** A finished turn of the owner (its stream long gone: the subscription answers from the row). */
+async function ownFinishedTurn(ctx: FixtureContext): Promise<string> {
+  const conversationId = await ownConversation(ctx);
+  const turn = await ctx.db
+    .insertInto('chat_turns')
+    .values({
+      conversation_id: conversationId,
+      user_id: ctx.owner.user.id,
+      status: 'succeeded',
+      finished_at: new Date(),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await ctx.db
+    .insertInto('messages')
+    .values([
+      { conversation_id: conversationId, turn_id: turn.id, role: 'user', content: 'authz question' },
+      { conversation_id: conversationId, turn_id: turn.id, role: 'assistant', content: 'authz answer' },
+    ])
+    .execute();
+  return turn.id;
 }
 
 // ---- tRPC procedures ------------------------------------------------------------------------------------------
@@ -98,6 +176,36 @@ export const PROCEDURE_FIXTURES: Record<string, ProcedureFixture> = {
   'generation.get': { access: 'owned', input: async (ctx) => ({ id: await ownGeneration(ctx) }) },
   'generation.list': { access: 'self', input: () => ({}) },
   'generation.onProgress': { access: 'owned', input: async (ctx) => ({ id: await ownGeneration(ctx) }) },
+  'generation.cancel': { access: 'owned', input: async (ctx) => ({ id: await ownGeneration(ctx) }) },
+  'generation.extend': {
+    access: 'owned',
+    input: async (ctx) => {
+      // A finished 30 s take of the test provider at 120 bpm (2 s bars): extended from bar 4.
+      const track = await ctx.db
+        .insertInto('tracks')
+        .values({
+          owner_id: ctx.owner.user.id,
+          source: 'generated',
+          status: 'ready',
+          title: 'authz extend',
+          provider: 'test',
+          model: 'test-tone-1',
+          bpm: 120,
+          duration_sec: 30,
+          params: json({
+            mode: 'simple',
+            prompt: 'authz extend',
+            instrumental: true,
+            durationSec: 30,
+            seed: 7,
+            variants: 1,
+          }),
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return { trackId: track.id, continueAt: 8, duration: 10 };
+    },
+  },
   'project.list': { access: 'self' },
   'project.create': { access: 'self', input: () => ({ name: 'Authz project', bpm: 96, key: 'A minor' }) },
   'project.get': { access: 'owned', input: async (ctx) => ({ id: await insertProjectOf(ctx.db, ctx.owner.user.id) }) },
@@ -150,10 +258,77 @@ export const PROCEDURE_FIXTURES: Record<string, ProcedureFixture> = {
     access: 'owned',
     input: async (ctx) => ({ id: (await insertReadyTrack(ctx.db, ctx.owner.user.id)).id, download: true }),
   },
+  ...STUDIO_IO_PROCEDURE_FIXTURES,
   'admin.auditLogs': { access: 'admin', input: () => ({ limit: 10 }) },
+  'admin.setUserPlan': {
+    access: 'admin',
+    input: async (ctx) => ({ userId: (await ctx.createUser()).user.id, plan: 'pro' }),
+  },
+  'billing.get': { access: 'self' },
+  'billing.createCheckoutSession': { access: 'self', input: () => ({ plan: 'pro' }) },
+  'billing.createPortalSession': {
+    access: 'self',
+    input: async (ctx) => {
+      await ownStripeCustomer(ctx);
+      return undefined;
+    },
+  },
+  'usage.get': { access: 'self' },
+  'usage.estimateGeneration': { access: 'self', input: () => ({ prompt: 'authz lofi beat', duration: 30 }) },
+  'usage.breakdown': { access: 'admin', input: () => ({ limit: 10 }) },
+  'userBudget.get': { access: 'admin', input: async (ctx) => ({ userId: (await ctx.createUser()).user.id }) },
+  'userBudget.upsert': {
+    access: 'admin',
+    input: async (ctx) => ({ userId: (await ctx.createUser()).user.id, monthlyLimitUsd: 5 }),
+  },
+  // Only the caller's own notices are listed or marked (others' ids are ignored): account-scoped, like auth.sessions.
+  'notification.list': { access: 'self', input: () => ({}) },
+  'notification.markRead': {
+    access: 'self',
+    input: async (ctx) => {
+      const row = await ctx.db
+        .insertInto('notifications')
+        .values({ user_id: ctx.owner.user.id, kind: 'system', title: 'authz notice' })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return { ids: [row.id] };
+    },
+  },
   'admin.setUserDisabled': {
     access: 'admin',
     input: async (ctx) => ({ userId: (await ctx.createUser()).user.id, disabled: true }),
+  },
+  'chat.send': {
+    access: 'self',
+    input: async (ctx) => {
+      await chatIdle(ctx);
+      return { message: 'authz hello' };
+    },
+  },
+  'chat.onEvent': { access: 'owned', input: async (ctx) => ({ turnId: await ownFinishedTurn(ctx) }) },
+  'chat.stop': { access: 'owned', input: async (ctx) => ({ turnId: await ownFinishedTurn(ctx) }) },
+  'chat.list': {
+    access: 'self',
+    input: async (ctx) => {
+      await chatIdle(ctx);
+      return {};
+    },
+  },
+  'chat.get': { access: 'owned', input: async (ctx) => ({ id: await ownConversation(ctx) }) },
+  'chat.rename': { access: 'owned', input: async (ctx) => ({ id: await ownConversation(ctx), title: 'Renamed' }) },
+  'chat.delete': { access: 'owned', input: async (ctx) => ({ id: await ownConversation(ctx) }) },
+  'chat.listMemories': { access: 'self' },
+  'chat.deleteMemory': {
+    access: 'owned',
+    input: async (ctx) => {
+      await chatIdle(ctx);
+      const row = await ctx.db
+        .insertInto('ai_memories')
+        .values({ user_id: ctx.owner.user.id, content: 'authz memory' })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return { id: row.id };
+    },
   },
 };
 
@@ -175,10 +350,24 @@ export const PROCEDURE_EXEMPTIONS: Record<string, Exemption> = {
 // ---- REST routes (keys: `METHOD /url` as registered) ----------------------------------------------------------
 
 export const REST_FIXTURES: Record<string, RestFixture> = {
+  ...STUDIO_IO_REST_FIXTURES,
+  'GET /monitoring/dashboard': { access: 'admin' },
+  'POST /api/test/openai': { access: 'admin', request: () => ({ body: { test: true } }) },
+  'POST /api/test/anthropic': { access: 'admin', request: () => ({ body: { test: true } }) },
+  'POST /api/test/s3': { access: 'admin', request: () => ({ body: { test: true } }) },
   'POST /api/auth/logout': { access: 'self' },
   'GET /api/auth/me': { access: 'self' },
   'POST /api/generate': { access: 'self', request: () => ({ body: { prompt: 'authz lofi beat', duration: 30 } }) },
   'GET /api/tracks': { access: 'self', request: () => ({ query: { source: 'generated', limit: '10' } }) },
+  'POST /api/chat': {
+    access: 'self',
+    request: async (ctx) => {
+      await chatIdle(ctx);
+      return { body: { message: 'authz hello', conversationId: null } };
+    },
+  },
+  'GET /api/cost-monitoring/usage': { access: 'self' },
+  'GET /api/cost-monitoring/breakdown': { access: 'admin', request: () => ({ query: { limit: '10' } }) },
   'GET /api/generate/:id/status': {
     access: 'owned',
     request: async (ctx) => ({ params: { id: await ownGeneration(ctx) } }),
@@ -188,6 +377,8 @@ export const REST_FIXTURES: Record<string, RestFixture> = {
 export const REST_EXEMPTIONS: Record<string, Exemption> = {
   'GET /': { reason: 'public: service name and version' },
   'GET /health': { reason: 'public health check (seed deployment 4.1)' },
+  'POST /api/stripe/webhook': { reason: "public: Stripe's signature over the raw body is the credential" },
+  'POST /api/suno/callback': { reason: 'public: the per-generation HMAC signature in its URL is the credential' },
   'GET /api/ai-brain/health': { reason: 'public component health (seed deployment 4.2)' },
   'GET /api/voice/health': { reason: 'public component health (seed deployment 4.2)' },
   'POST /api/auth/register': { reason: 'public: creates an account (rate limited)' },

@@ -195,7 +195,7 @@ export async function findStaleGenerations(
 export async function requeueOrphanedGeneration(db: DbOrTx, id: string): Promise<boolean> {
   const result = await db
     .updateTable('generations')
-    .set({ status: 'queued', stage: 'queued', progress: 0 })
+    .set((eb) => ({ status: 'queued', stage: 'queued', progress: 0, stalls: eb('stalls', '+', 1) }))
     .where('id', '=', id)
     .where('status', '=', 'running')
     .executeTakeFirst();
@@ -221,6 +221,8 @@ export async function startGenerationAttempt(
       error: null,
       error_code: null,
       attempts: eb('attempts', '+', 1),
+      // Taking over a row that is still `running` means its last attempt was lost (dead or stalled worker).
+      stalls: sql<number>`stalls + case when status = 'running' then 1 else 0 end`,
       started_at: eb.fn.coalesce('started_at', sql<Date>`now()`),
     }))
     .where('id', '=', id)
@@ -312,4 +314,128 @@ export async function markGenerationFailed(
     })
     .where('id', '=', id)
     .execute();
+}
+
+export type CancelOutcome =
+  | { outcome: 'not_found' }
+  | { outcome: 'finished'; status: GenerationStatus }
+  | { outcome: 'canceled' }
+  | { outcome: 'requested' };
+
+/**
+ * A user cancels their generation, in one transaction on the locked row: a queued one is `canceled` at once with its
+ * hold released (no worker has it; a job that still fires finds it terminal); a running one records
+ * `cancel_requested_at` (its worker stops it, refunds and cleans up); a finished one is left as it is.
+ */
+export async function cancelGenerationOfOwner(
+  trx: Transaction<Database>,
+  ownerId: string,
+  id: string,
+): Promise<CancelOutcome> {
+  const row = await trx
+    .selectFrom('generations')
+    .select(['id', 'status'])
+    .where('id', '=', id)
+    .where('owner_id', '=', ownerId)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!row) return { outcome: 'not_found' };
+  if (row.status === 'queued') {
+    await trx
+      .updateTable('generations')
+      .set({
+        status: 'canceled',
+        error: 'Canceled',
+        error_code: 'canceled',
+        cancel_requested_at: new Date(),
+        completed_at: new Date(),
+      })
+      .where('id', '=', id)
+      .execute();
+    await trx
+      .updateTable('budget_holds')
+      .set({ status: 'released', resolved_at: new Date() })
+      .where('generation_id', '=', id)
+      .where('status', '=', 'active')
+      .execute();
+    return { outcome: 'canceled' };
+  }
+  if (row.status === 'running') {
+    await trx
+      .updateTable('generations')
+      .set((eb) => ({ cancel_requested_at: eb.fn.coalesce('cancel_requested_at', sql<Date>`now()`) }))
+      .where('id', '=', id)
+      .execute();
+    return { outcome: 'requested' };
+  }
+  return { outcome: 'finished', status: row.status };
+}
+
+/** The worker's end of a cancel: the row (locked by lockGenerationAttempt) becomes `canceled`. */
+export async function markGenerationCanceled(
+  trx: Transaction<Database>,
+  id: string,
+  result: { durationMs: number | null },
+): Promise<void> {
+  await trx
+    .updateTable('generations')
+    .set((eb) => ({
+      status: 'canceled',
+      error: 'Canceled',
+      error_code: 'canceled',
+      duration_ms: result.durationMs,
+      completed_at: new Date(),
+      cancel_requested_at: eb.fn.coalesce('cancel_requested_at', sql<Date>`now()`),
+    }))
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Whether the user asked to cancel the generation (the worker checks between steps). */
+export async function isGenerationCancelRequested(db: DbOrTx, id: string): Promise<boolean> {
+  const row = await db.selectFrom('generations').select('cancel_requested_at').where('id', '=', id).executeTakeFirst();
+  return row?.cancel_requested_at != null;
+}
+
+/** Remembers the provider's task id, so a retried attempt resumes polling it instead of paying for a new task. */
+export async function setGenerationProviderTask(
+  db: DbOrTx,
+  id: string,
+  attempt: number,
+  taskId: string,
+): Promise<void> {
+  await db
+    .updateTable('generations')
+    .set({ provider_task_id: taskId })
+    .where('id', '=', id)
+    .where('attempts', '=', attempt)
+    .execute();
+}
+
+/**
+ * Records a stage of the current attempt and reads, in the same statement, whether the user asked to cancel:
+ * `stale` when the attempt is no longer the row's. The commit does not wait for the WAL flush
+ * (`synchronous_commit = off` for this statement's transaction only): a stage is a view of progress, and a crash of
+ * Postgres could at worst lose the last fraction of a second of stage changes, never an attempt, a result or money,
+ * so a stage costs one round trip and no disk flush.
+ */
+export async function setGenerationStageChecked(
+  db: DbOrTx,
+  id: string,
+  attempt: number,
+  stage: GenerationStage,
+  progress: number,
+): Promise<'ok' | 'stale' | 'cancel'> {
+  // set_config(…, true) lasts until the end of the statement's own transaction, whose commit it then governs.
+  const row = await db
+    .updateTable('generations')
+    .set({ stage, progress })
+    .where('id', '=', id)
+    .where('status', '=', 'running')
+    .where('attempts', '=', attempt)
+    .where(sql<boolean>`(select set_config('synchronous_commit', 'off', true)) = 'off'`)
+    .returning('cancel_requested_at')
+    .executeTakeFirst();
+  if (!row) return 'stale';
+  return row.cancel_requested_at ? 'cancel' : 'ok';
 }

@@ -39,17 +39,30 @@ export async function activeHoldsTotal(db: DbOrTx, userId: string): Promise<numb
   return Number(row.total);
 }
 
-/** The user's own budget row, if they set one (otherwise the plan's default applies). */
-export async function findBudget(
-  db: DbOrTx,
-  userId: string,
-): Promise<{ monthlyLimitMicro: number; hardLimit: boolean } | undefined> {
+/** A user's budget row, if any. A null limit means the plan's default applies (the row only keeps alert state). */
+export interface BudgetRow {
+  monthlyLimitMicro: number | null;
+  hardLimit: boolean;
+  alertThresholdPct: number;
+  lastAlertPeriod: string | null;
+  lastAlertPct: number | null;
+}
+
+export async function findBudget(db: DbOrTx, userId: string): Promise<BudgetRow | undefined> {
   const row = await db
     .selectFrom('budgets')
-    .select(['monthly_limit_micro', 'hard_limit'])
+    .select(['monthly_limit_micro', 'hard_limit', 'alert_threshold_pct', 'last_alert_period', 'last_alert_pct'])
     .where('user_id', '=', userId)
     .executeTakeFirst();
-  return row ? { monthlyLimitMicro: row.monthly_limit_micro, hardLimit: row.hard_limit } : undefined;
+  return row
+    ? {
+        monthlyLimitMicro: row.monthly_limit_micro,
+        hardLimit: row.hard_limit,
+        alertThresholdPct: row.alert_threshold_pct,
+        lastAlertPeriod: row.last_alert_period,
+        lastAlertPct: row.last_alert_pct,
+      }
+    : undefined;
 }
 
 export async function createHold(

@@ -32,6 +32,8 @@ export interface GeneratedTrackInput {
   lyrics: string | null;
   params: JsonObject;
   seed: number | null;
+  /** The track this one continues (extend). */
+  parentTrackId?: string | null;
 }
 
 /** Insert (or, for a retried job, overwrite) the tracks of a generation; returns their ids in clip order. */
@@ -65,6 +67,7 @@ export async function upsertGeneratedTracks(db: DbOrTx, tracks: readonly Generat
         lyrics: t.lyrics,
         params: json(t.params),
         seed: t.seed,
+        parent_track_id: t.parentTrackId ?? null,
       })),
     )
     .onConflict((oc) =>

@@ -41,6 +41,8 @@ export interface StackOptions {
   worker?: boolean | { env?: Record<string, string> };
   /** Where the database comes from (default: createTestDatabase, which needs the vitest global setup). */
   createDatabase?: () => Promise<TestDatabase>;
+  /** Extra Chromium flags (e.g. a fake microphone). */
+  browserArgs?: string[];
 }
 
 export interface Stack {
@@ -131,7 +133,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const web = await startWeb(apiUrl, outDir, webPort);
     teardown.push(() => web.close());
 
-    const browser = await launchBrowser();
+    const browser = await launchBrowser({ args: options.browserArgs ?? [] });
     teardown.push(() => browser.close());
 
     return {

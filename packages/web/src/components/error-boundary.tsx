@@ -2,6 +2,7 @@
  * Catches render errors so one broken screen shows a readable message and a retry instead of a blank page.
  */
 import { Component, type ErrorInfo, type ReactNode } from 'react';
+import { reportError } from '../lib/error-reporting';
 
 interface Props {
   children: ReactNode;
@@ -29,6 +30,7 @@ export class ErrorBoundary extends Component<Props, State> {
 
   override componentDidCatch(error: Error, info: ErrorInfo): void {
     console.error('Render error', error, info.componentStack);
+    reportError(error, { componentStack: info.componentStack });
   }
 
   private readonly retry = () => {

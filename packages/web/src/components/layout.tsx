@@ -15,12 +15,15 @@ import { useToast } from './toasts';
 
 const NAV = [
   { to: '/', label: 'Studio', end: true },
+  { to: '/usage', label: 'Usage', end: false },
+  { to: '/billing', label: 'Billing', end: false },
   { to: '/status', label: 'Status', end: false },
 ] as const;
 
 export function Layout() {
   const { pathname } = useLocation();
   const queryClient = useQueryClient();
+  const isAdmin = useCurrentUser().data?.role === 'admin';
   return (
     <>
       <a className="skip-link" href="#main">
@@ -40,6 +43,13 @@ export function Layout() {
                 </NavLink>
               </li>
             ))}
+            {isAdmin && (
+              <li>
+                <NavLink to="/admin/costs" className="nav-link">
+                  AI costs
+                </NavLink>
+              </li>
+            )}
           </ul>
         </nav>
         <AccountArea />

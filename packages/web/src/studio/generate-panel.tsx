@@ -2,7 +2,8 @@
  * The generate panel docked in the studio: simple mode (describe the song) or custom mode (title, style, lyrics),
  * the plan's limits shown next to the fields they bound, and the generations of this project below with live stage
  * progress over `generation.onProgress`, the cost held and then settled, the finished tracks (which also land in the
- * library) and failures in plain words.
+ * library) and failures in plain words. Custom mode can have the lyrics and title written; a running generation
+ * plays the provider's stream from `first_audio` and can be canceled.
  */
 import { useEffect, useId, useRef, useState } from 'react';
 import {
@@ -26,15 +27,11 @@ import { collect, firstErrors, schemaErrors } from '../lib/auth-validation';
 import { useSignedInUser } from '../lib/auth';
 import { SESSION_ENDED } from '../lib/form-errors';
 import { trpc } from '../lib/trpc';
-import {
-  applyProgressEvent,
-  costLine,
-  failureText,
-  STAGE_LABELS,
-  stageSteps,
-} from './generation-progress';
+import { applyProgressEvent, costLine, failureText, STAGE_LABELS, stageSteps } from './generation-progress';
+import { CancelGenerationButton, ProviderLine, StreamPreview } from './generation-controls';
 import { formatDuration } from './time';
 import type { DraggedTrack } from './track-drag';
+import { CostEstimateLine } from '../components/cost-estimate';
 
 type Mode = 'simple' | 'custom';
 
@@ -50,6 +47,7 @@ const INITIAL = {
   key: '',
   scale: '',
   instrumental: 'true',
+  writeLyrics: 'false',
   variants: '1',
 };
 type Values = typeof INITIAL;
@@ -80,11 +78,12 @@ export function generationInput(mode: Mode, v: Values, projectId: string | undef
     ...(projectId ? { projectId } : {}),
   };
   if (mode === 'simple') return { mode: 'simple', prompt: v.prompt.trim(), ...common };
+  const writeLyrics = v.writeLyrics === 'true' && v.instrumental !== 'true';
   return {
     mode: 'custom',
-    title: v.title.trim(),
+    ...(v.title.trim() ? { title: v.title.trim() } : {}),
     style: v.style.trim(),
-    ...(v.lyrics.trim() ? { lyrics: v.lyrics.trim() } : {}),
+    ...(writeLyrics ? { writeLyrics: true } : v.lyrics.trim() ? { lyrics: v.lyrics.trim() } : {}),
     ...(v.negativeTags.trim() ? { negativeTags: v.negativeTags.trim() } : {}),
     ...common,
   };
@@ -95,11 +94,14 @@ function friendlyProblems(mode: Mode, v: Values, plan: Plan) {
   const bpm = Number(v.bpm);
   return collect<Field>({
     prompt: mode === 'simple' && !v.prompt.trim() ? 'Describe the song you want.' : null,
-    title: mode === 'custom' && !v.title.trim() ? 'Give the song a title.' : null,
+    title:
+      mode === 'custom' && !v.title.trim() && !(v.writeLyrics === 'true' && v.instrumental !== 'true')
+        ? 'Give the song a title.'
+        : null,
     style: mode === 'custom' && !v.style.trim() ? 'Describe the style (genre, instruments, mood).' : null,
     lyrics:
-      mode === 'custom' && v.instrumental !== 'true' && !v.lyrics.trim()
-        ? 'Write the lyrics, or make the song instrumental.'
+      mode === 'custom' && v.instrumental !== 'true' && v.writeLyrics !== 'true' && !v.lyrics.trim()
+        ? 'Write the lyrics, have them written, or make the song instrumental.'
         : null,
     duration:
       !v.duration.trim() || !Number.isFinite(duration)
@@ -207,13 +209,18 @@ export function GeneratePanel({ projectId, onAdd }: GeneratePanelProps) {
                 placeholder="Synthwave, driving bass, female vocals"
                 {...form.bind('style')}
               />
-              <TextAreaField
-                label="Lyrics"
-                rows={4}
-                optional={form.values.instrumental === 'true'}
-                maxChars={LIMITS.LYRICS_MAX_CHARS}
-                {...form.bind('lyrics')}
-              />
+              {form.values.instrumental !== 'true' && (
+                <CheckboxField label="Write the lyrics and title for me" {...form.bind('writeLyrics')} />
+              )}
+              {(form.values.writeLyrics !== 'true' || form.values.instrumental === 'true') && (
+                <TextAreaField
+                  label="Lyrics"
+                  rows={4}
+                  optional={form.values.instrumental === 'true'}
+                  maxChars={LIMITS.LYRICS_MAX_CHARS}
+                  {...form.bind('lyrics')}
+                />
+              )}
               <TextField
                 label="Leave out"
                 optional
@@ -258,11 +265,14 @@ export function GeneratePanel({ projectId, onAdd }: GeneratePanelProps) {
               <SelectField label="Takes" options={VARIANT_OPTIONS} {...form.bind('variants')} />
             </div>
           </details>
+          <CostEstimateLine duration={form.values.duration} variants={form.values.variants} />
           <SubmitButton pending={form.pending} pendingLabel="Starting…">
             Generate
           </SubmitButton>
           {mode === 'simple' && promptLength > LIMITS.PROMPT_MAX_CHARS && (
-            <p className="field-error small">The description is {promptLength - LIMITS.PROMPT_MAX_CHARS} characters too long.</p>
+            <p className="field-error small">
+              The description is {promptLength - LIMITS.PROMPT_MAX_CHARS} characters too long.
+            </p>
           )}
         </form>
       </div>
@@ -295,6 +305,8 @@ function GenerationJob({ id, initial, fresh, onAdd }: GenerationJobProps) {
   const titleId = useId();
   const [view, setView] = useState<GenerationView | null>(initial ?? null);
   const [streamError, setStreamError] = useState<string | null>(null);
+  /** The provider's stream (first_audio), played until the mastered tracks exist. */
+  const [streamUrl, setStreamUrl] = useState<string | null>(null);
   // Finished before this screen opened: the row says everything, there is nothing to listen to.
   const [live] = useState(() => !initial || !isTerminalStatus(initial.status));
 
@@ -306,7 +318,9 @@ function GenerationJob({ id, initial, fresh, onAdd }: GenerationJobProps) {
       if (status === 'succeeded') {
         void utils.track.list.invalidate();
         const names = full.tracks.map((t) => `“${t.title}”`).join(' and ');
-        notify(`${names || 'Your track'} ${full.tracks.length > 1 ? 'are' : 'is'} ready in your library.`, { tone: 'success' });
+        notify(`${names || 'Your track'} ${full.tracks.length > 1 ? 'are' : 'is'} ready in your library.`, {
+          tone: 'success',
+        });
       } else {
         notify(failureText(full), { tone: 'error' });
       }
@@ -326,6 +340,7 @@ function GenerationJob({ id, initial, fresh, onAdd }: GenerationJobProps) {
           return;
         }
         const event = data.event;
+        if (event.streamUrl) setStreamUrl(event.streamUrl);
         setView((current) => (current ? applyProgressEvent(current, event) : current));
         if (isTerminalStatus(event.status)) void finish(event.status);
       },
@@ -345,7 +360,13 @@ function GenerationJob({ id, initial, fresh, onAdd }: GenerationJobProps) {
   const failed = view.status === 'failed' || view.status === 'canceled';
 
   return (
-    <li ref={itemRef} className="generation-item" data-testid="generation" data-status={view.status} data-stage={view.stage}>
+    <li
+      ref={itemRef}
+      className="generation-item"
+      data-testid="generation"
+      data-status={view.status}
+      data-stage={view.stage}
+    >
       <p id={titleId} className="generation-title">
         {view.prompt}
       </p>
@@ -365,7 +386,13 @@ function GenerationJob({ id, initial, fresh, onAdd }: GenerationJobProps) {
         {stageSteps(view).map(({ stage, state }) => (
           <li key={stage} data-state={state} aria-current={state === 'current' ? 'step' : undefined}>
             <span className="visually-hidden">
-              {state === 'done' ? 'done: ' : state === 'current' ? 'in progress: ' : state === 'failed' ? 'failed: ' : ''}
+              {state === 'done'
+                ? 'done: '
+                : state === 'current'
+                  ? 'in progress: '
+                  : state === 'failed'
+                    ? 'failed: '
+                    : ''}
             </span>
             {STAGE_LABELS[stage]}
           </li>
@@ -379,6 +406,12 @@ function GenerationJob({ id, initial, fresh, onAdd }: GenerationJobProps) {
           {failureText(view)}
         </p>
       )}
+      {!isTerminalStatus(view.status) && (
+        <div className="track-actions">
+          {streamUrl && <StreamPreview url={streamUrl} title={view.prompt} />}
+          <CancelGenerationButton id={id} />
+        </div>
+      )}
       {streamError && !isTerminalStatus(view.status) && (
         <p className="small field-error">Live progress was interrupted ({streamError}); reconnecting…</p>
       )}
@@ -387,6 +420,7 @@ function GenerationJob({ id, initial, fresh, onAdd }: GenerationJobProps) {
           {view.tracks.map((t) => (
             <li key={t.id}>
               <span>{t.title}</span> <span className="muted small">{formatDuration(t.durationSec)}</span>{' '}
+              <ProviderLine provider={t.provider} model={t.model} />{' '}
               <button
                 type="button"
                 className="link-button"

@@ -1,12 +1,14 @@
 /**
  * The track library beside the timeline: the user's tracks (newest first, searchable), each with its waveform, a
  * preview in the shared player, and two ways onto the timeline: drag it onto a lane, or "Add" from the keyboard
- * (selected lane, at the playhead).
+ * (selected lane, at the playhead). Each track names the provider and model that made it; a generated track of
+ * the user's can be extended from a bar line.
  */
 import { useEffect, useRef, useState, type PointerEvent as ReactPointerEvent } from 'react';
 import { STUDIO_LIMITS } from '@dawg/shared';
 import { errorsFromFailure } from '../lib/form-errors';
 import { trpc } from '../lib/trpc';
+import { ExtendTrackForm, ProviderLine } from './generation-controls';
 import { formatDuration } from './time';
 import { DRAG_THRESHOLD_PX, useTrackDrag, type DraggedTrack } from './track-drag';
 import { usePeaksRevision, useTrackMedia } from './track-media';
@@ -140,13 +142,16 @@ function LibraryItem({
 }) {
   const drag = useTrackDrag();
   const media = useTrackMedia();
+  const [extending, setExtending] = useState(false);
   usePeaksRevision(media);
   const canvas = useRef<HTMLCanvasElement>(null);
   const press = useRef<{ pointerId: number; x: number; y: number; dragging: boolean } | null>(null);
   const ready = track.status === 'ready' && track.durationSec !== null && track.durationSec > 0;
   const peaks = track.peaksUrl ? media.peaks(track.id, track.peaksUrl) : undefined;
   const peaksState = peaks ? 'loaded' : media.peaksStatus(track.id);
-  const dragged: DraggedTrack | null = ready ? { trackId: track.id, title: track.title, durationSec: track.durationSec ?? 0 } : null;
+  const dragged: DraggedTrack | null = ready
+    ? { trackId: track.id, title: track.title, durationSec: track.durationSec ?? 0 }
+    : null;
 
   useEffect(() => {
     const el = canvas.current;
@@ -226,6 +231,7 @@ function LibraryItem({
           <span>{SOURCE_LABELS[track.source]}</span>
           {track.bpm !== null && <span>{Math.round(track.bpm)} BPM</span>}
           {track.key && <span>{track.key}</span>}
+          <ProviderLine provider={track.provider} model={track.model} />
           {track.status !== 'ready' && <span className="badge badge-inline badge-pending">{track.status}</span>}
         </div>
       </div>
@@ -247,7 +253,19 @@ function LibraryItem({
         >
           Add<span className="visually-hidden"> {track.title} to the timeline</span>
         </button>
+        {track.mine && track.source === 'generated' && (
+          <button
+            type="button"
+            className="button button-secondary button-small"
+            aria-expanded={extending}
+            aria-disabled={!ready || undefined}
+            onClick={() => ready && setExtending((open) => !open)}
+          >
+            Extend<span className="visually-hidden"> {track.title}</span>
+          </button>
+        )}
       </div>
+      {extending && <ExtendTrackForm track={track} onClose={() => setExtending(false)} />}
     </li>
   );
 }

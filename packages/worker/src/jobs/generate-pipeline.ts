@@ -2,6 +2,7 @@
  * The audio half of a generation, free of database and queue concerns (the job and the benchmark both run it):
  * provider → mastered WAV + MP3 + peaks per clip → S3 under deterministic keys. Stages are reported as they begin.
  */
+import { rm } from 'node:fs/promises';
 import { generationObjectKeys, type WaveformPeaks } from '@dawg/shared';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { UnrecoverableError } from 'bullmq';
@@ -58,6 +59,10 @@ export interface PipelineOptions {
   uploaded: string[];
   /** Test hook: fail the render (GENERATION_FAULT=render). */
   failRender?: boolean;
+  /** The provider accepted a task (see GenerateOptions.onTaskId). */
+  onTaskId?(taskId: string): Promise<void>;
+  /** The mastering step (default masterClip); the throughput benchmark swaps in a zero-time one. */
+  master?: typeof masterClip;
 }
 
 async function phase<T>(name: GenerationPhase, work: () => Promise<T>): Promise<T> {
@@ -80,10 +85,25 @@ export async function produceClips(opts: PipelineOptions): Promise<ProducedClip[
   const { provider, request, signal } = opts;
   const clips = await phase('render', async () => {
     if (opts.failRender) throw new Error('injected render fault (GENERATION_FAULT=render)');
-    const made = await provider.generate(request, { signal, onStage: opts.onStage });
+    const made = await provider.generate(request, {
+      signal,
+      onStage: opts.onStage,
+      ...(opts.onTaskId ? { onTaskId: opts.onTaskId } : {}),
+    });
     if (made.length === 0) throw new Error(`${provider.id} returned no audio`);
     return made;
   });
+  // Downloaded takes are handed over as files: they are deleted once read, or when the generation fails.
+  const files = clips.flatMap((c) => (c.audio.kind === 'file' ? [c.audio.path] : []));
+  try {
+    return await masterAndUpload(opts, clips);
+  } finally {
+    await Promise.all(files.map((f) => rm(f, { force: true }).catch(() => undefined)));
+  }
+}
+
+async function masterAndUpload(opts: PipelineOptions, clips: ProviderClip[]): Promise<ProducedClip[]> {
+  const { request, signal } = opts;
 
   await opts.onStage({ stage: 'processing' });
   // One clip at a time: a 5-minute take is ~100 MB of float PCM at each step, and each master already keeps two
@@ -92,7 +112,9 @@ export async function produceClips(opts: PipelineOptions): Promise<ProducedClip[
   while (clips.length > 0) {
     // Taken off the list as it is mastered, so its raw PCM can be collected before the next take's.
     const { audio, ...source } = clips.shift()!;
-    const master = await phase('processing', async () => masterClip(await pcmOf(audio, signal), { signal }));
+    const master = await phase('processing', async () =>
+      (opts.master ?? masterClip)(await pcmOf(audio, signal), { signal }),
+    );
     mastered.push({ source, master });
   }
 

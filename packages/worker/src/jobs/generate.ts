@@ -8,6 +8,13 @@
  * reason recorded) only after the last BullMQ attempt, or at once for an UnrecoverableError; before that it goes
  * back to `queued` for the retry. A run handed back at shutdown returns the row to `queued` and keeps its objects
  * (keys are deterministic: the next run overwrites them).
+ *
+ * Custom requests that ask for lyrics get them written first (stage `writing_lyrics`); their token cost is a second
+ * ledger entry (`generation:<id>:lyrics`) in the same success transaction. A cancel (the row's
+ * `cancel_requested_at`, seen at every stage, or BullMQ's cancelJob through the job-cancel channel) and the
+ * GENERATION_TIMEOUT_MS limit abort the provider through the run's AbortSignal; both delete what the attempt
+ * uploaded and release the hold (`canceled`, or `failed` with code `timeout`). Taking over a row still `running`
+ * counts a stall on it.
  */
 import {
   costOf,
@@ -22,22 +29,39 @@ import {
 import {
   findGeneration,
   generationUsageKey,
+  isGenerationCancelRequested,
   lockGenerationAttempt,
+  markGenerationCanceled,
   markGenerationFailed,
   markGenerationSucceeded,
   recordUsage,
   requeueGeneration,
   resolveGenerationHold,
-  setGenerationStage,
+  setGenerationProviderTask,
+  setGenerationStageChecked,
   startGenerationAttempt,
   upsertGeneratedTracks,
   type GenerationRow,
 } from '@dawg/db';
 import { UnrecoverableError } from 'bullmq';
 import { ShutdownAbort } from '../app';
-import { resolveProvider, type MusicProvider, type MusicRequest, type StageUpdate } from '../providers';
+import { writeLyrics, type WrittenLyrics } from '../lyrics';
+import {
+  providersFor,
+  resolveProvider,
+  type MusicProvider,
+  type MusicRequest,
+  type ProviderFactories,
+  type StageUpdate,
+} from '../providers';
 import { defineJob, type JobContext } from '../registry';
-import { GenerationPhaseError, produceClips, StaleAttemptError, type ProducedClip } from './generate-pipeline';
+import {
+  GenerationPhaseError,
+  produceClips,
+  StaleAttemptError,
+  type PipelineOptions,
+  type ProducedClip,
+} from './generate-pipeline';
 import { createProgressPublisher, type ProgressPublisher } from './generate-progress';
 import { deleteObjects } from './generate-storage';
 
@@ -45,6 +69,22 @@ export type GenerateOutcome =
   | { outcome: 'succeeded'; trackIds: string[] }
   | { outcome: 'missing' | 'superseded' | 'not_runnable' }
   | { outcome: 'already_finished'; status: string };
+
+/** Abort reason: the user canceled the generation (row `cancel_requested_at`, or the job-cancel channel). */
+export class GenerationCanceled extends Error {
+  constructor() {
+    super('the generation was canceled');
+    this.name = 'GenerationCanceled';
+  }
+}
+
+/** Abort reason: the generation ran longer than GENERATION_TIMEOUT_MS. */
+export class GenerationTimeout extends Error {
+  constructor(readonly ms: number) {
+    super(`timed out after ${Math.round(ms / 1000)} s`);
+    this.name = 'GenerationTimeout';
+  }
+}
 
 /** Row errors are shown to the user: one line, bounded. */
 const ERROR_MAX_CHARS = 500;
@@ -69,6 +109,16 @@ export function musicRequestFor(row: Pick<GenerationRow, 'id' | 'params'>): Musi
     ...(p.bpm !== undefined ? { bpm: p.bpm } : {}),
     ...(p.key !== undefined ? { key: p.key } : {}),
     ...(p.scale !== undefined ? { scale: p.scale } : {}),
+    ...(p.extend
+      ? {
+          extend: {
+            continueAtSec: p.extend.continueAtSec,
+            parentDurationSec: p.extend.parentDurationSec,
+            parentVariant: p.extend.parentVariant === 1 ? 1 : 0,
+            ...(p.extend.providerClipId ? { providerClipId: p.extend.providerClipId } : {}),
+          },
+        }
+      : {}),
   };
 }
 
@@ -79,12 +129,13 @@ export function describeFailure(err: unknown): { code: string; message: string }
   if (err instanceof GenerationPhaseError) {
     return { code: `${err.phase}_failed`, message: clip(text.charAt(0).toUpperCase() + text.slice(1)) };
   }
+  if (err instanceof GenerationTimeout) return { code: 'timeout', message: clip(`Generation ${text}`) };
   if (err instanceof UnrecoverableError) return { code: 'unrecoverable', message: clip(text) };
   return { code: 'internal_error', message: clip(`Generation failed: ${text}`) };
 }
 
-function trackTitle(params: GenerationParams, prompt: string, index: number): string {
-  const base = (params.title ?? params.prompt ?? prompt).replace(/\s+/g, ' ').trim();
+function trackTitle(params: GenerationParams, prompt: string, index: number, written?: string): string {
+  const base = (params.title ?? written ?? params.prompt ?? prompt).replace(/\s+/g, ' ').trim();
   const short = base.length > 80 ? `${base.slice(0, 79)}…` : base || 'Untitled';
   return params.variants > 1 ? `${short} (take ${index + 1})` : short;
 }
@@ -96,13 +147,29 @@ async function commitSuccess(
   provider: MusicProvider,
   clips: ProducedClip[],
   durationMs: number,
+  written: WrittenLyrics | null,
 ): Promise<string[]> {
   const params = generationParamsSchema.parse(row.params);
-  const units = { unit: 'clips' as const, clips: clips.length };
+  // A provider may bill more clips than were kept (Suno: every clip of the task).
+  const billed = Math.max(clips.length, ...clips.map((c) => Number(c.source.meta.billedClips) || 0));
+  const units = { unit: 'clips' as const, clips: billed };
   const cost = costOf({ provider: provider.id, model: provider.model, units });
+  const lyricsUsage = written?.usage
+    ? {
+        model: written.usage.model,
+        units: {
+          unit: 'tokens' as const,
+          inputTokens: written.usage.inputTokens,
+          cachedInputTokens: written.usage.cachedInputTokens,
+          outputTokens: written.usage.outputTokens,
+        },
+      }
+    : null;
+  const lyricsCost = lyricsUsage ? costOf({ provider: 'openai', ...lyricsUsage }) : 0;
   return ctx.db.transaction().execute(async (trx) => {
     const locked = await lockGenerationAttempt(trx, row.id, attempt);
     if (!locked || locked.status !== 'running') throw new StaleAttemptError(row.id, attempt);
+    if (locked.cancel_requested_at) throw new GenerationCanceled();
     const trackIds = await upsertGeneratedTracks(
       trx,
       clips.map((c) => ({
@@ -110,7 +177,7 @@ async function commitSuccess(
         projectId: row.project_id,
         generationId: row.id,
         clipIndex: c.index,
-        title: trackTitle(params, row.prompt, c.index),
+        title: trackTitle(params, row.prompt, c.index, written?.title),
         mp3Key: c.keys.mp3,
         wavKey: c.keys.wav,
         peaksKey: c.keys.peaks,
@@ -124,7 +191,7 @@ async function commitSuccess(
         provider: provider.id,
         model: provider.model,
         prompt: row.prompt,
-        lyrics: c.source.lyrics ?? params.lyrics ?? null,
+        lyrics: c.source.lyrics ?? written?.lyrics ?? params.lyrics ?? null,
         params: {
           ...params,
           take: c.index,
@@ -134,6 +201,7 @@ async function commitSuccess(
           provider: c.source.meta,
         },
         seed: c.source.seed,
+        parentTrackId: params.extend?.parentTrackId ?? null,
       })),
     );
     await recordUsage(trx, {
@@ -146,8 +214,20 @@ async function commitSuccess(
       generationId: row.id,
       idempotencyKey: generationUsageKey(row.id, 'music'),
     });
+    if (lyricsUsage) {
+      await recordUsage(trx, {
+        userId: row.owner_id,
+        provider: 'openai',
+        model: lyricsUsage.model,
+        kind: 'lyrics',
+        units: lyricsUsage.units,
+        costMicro: lyricsCost,
+        generationId: row.id,
+        idempotencyKey: generationUsageKey(row.id, 'lyrics'),
+      });
+    }
     await resolveGenerationHold(trx, row.id, 'settled');
-    await markGenerationSucceeded(trx, row.id, { actualCostMicro: cost, durationMs });
+    await markGenerationSucceeded(trx, row.id, { actualCostMicro: cost + lyricsCost, durationMs });
     return trackIds;
   });
 }
@@ -174,7 +254,46 @@ async function failFinally(
   await progress.publish({ status: 'failed', stage, progress: STAGE_PROGRESS[stage], error: message });
 }
 
-export async function runGenerateJob(generationId: string, ctx: JobContext): Promise<GenerateOutcome> {
+/** The end of a canceled run: row `canceled` and the hold released in one transaction; then the event. */
+async function finishCanceled(
+  ctx: JobContext,
+  row: GenerationRow,
+  attempt: number,
+  progress: ProgressPublisher,
+  durationMs: number,
+): Promise<boolean> {
+  const stage = await ctx.db.transaction().execute(async (trx) => {
+    const locked = await lockGenerationAttempt(trx, row.id, attempt);
+    if (!locked) return null;
+    await markGenerationCanceled(trx, row.id, { durationMs });
+    await resolveGenerationHold(trx, row.id, 'released');
+    return locked.stage;
+  });
+  if (stage === null) return false;
+  ctx.log.info({ generationId: row.id, attempt }, 'generation canceled');
+  await progress.publish({ status: 'canceled', stage, progress: STAGE_PROGRESS[stage], message: 'Canceled' });
+  return true;
+}
+
+/** Blocks until the signal aborts (GENERATION_FAULT=pause_processing), then throws its reason. */
+function pausedUntilAborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason as Error);
+    signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+  });
+}
+
+/** Seams for the throughput benchmark: other providers than the environment's, another mastering step. */
+export interface GenerateJobOverrides {
+  providers?: ProviderFactories;
+  master?: PipelineOptions['master'];
+}
+
+export async function runGenerateJob(
+  generationId: string,
+  ctx: JobContext,
+  overrides: GenerateJobOverrides = {},
+): Promise<GenerateOutcome> {
   const { db, env, log, signal } = ctx;
   const row = await findGeneration(db, generationId);
   if (!row) {
@@ -186,50 +305,103 @@ export async function runGenerateJob(generationId: string, ctx: JobContext): Pro
 
   let provider: MusicProvider;
   let request: MusicRequest;
+  let params: GenerationParams;
   try {
     request = musicRequestFor(row);
-    provider = resolveProvider(row.provider);
+    params = generationParamsSchema.parse(row.params);
+    provider = resolveProvider(row.provider, overrides.providers ?? providersFor(env));
   } catch (err) {
     // Nothing any attempt could do: fail now, with the reason.
     await failFinally(ctx, row, null, err, progress, null);
     throw err instanceof UnrecoverableError ? err : new UnrecoverableError((err as Error).message);
   }
+  if (row.provider_task_id) request.providerTaskId = row.provider_task_id;
+  const needsLyrics = params.mode === 'custom' && params.writeLyrics === true && !params.lyrics;
+  const firstStage = needsLyrics ? 'writing_lyrics' : 'generating';
 
-  const running = await startGenerationAttempt(db, generationId, 'generating', STAGE_PROGRESS.generating);
+  const running = await startGenerationAttempt(db, generationId, firstStage, STAGE_PROGRESS[firstStage]);
   if (!running) return { outcome: 'not_runnable' };
   const attempt = running.attempts;
   const started = performance.now();
-  await progress.publish({
-    status: 'running',
-    stage: 'generating',
-    progress: STAGE_PROGRESS.generating,
-    message: attempt > 1 ? `Generating (attempt ${attempt})` : 'Generating',
-  });
+  const elapsed = () => Math.round(performance.now() - started);
 
-  const onStage = async ({ stage, progress: value = STAGE_PROGRESS[stage], message }: StageUpdate) => {
-    if (!(await setGenerationStage(db, generationId, attempt, stage, value))) {
-      throw new StaleAttemptError(generationId, attempt);
-    }
-    await progress.publish({ status: 'running', stage, progress: value, ...(message ? { message } : {}) });
+  // The run's own abort: a cancel seen on the row, or the generation's time limit. The job's signal (shutdown, or
+  // a cancel through BullMQ's Worker.cancelJob) joins it.
+  const control = new AbortController();
+  const timer = setTimeout(
+    () => control.abort(new GenerationTimeout(env.GENERATION_TIMEOUT_MS)),
+    env.GENERATION_TIMEOUT_MS,
+  );
+  timer.unref?.();
+  const runSignal = AbortSignal.any([signal, control.signal]);
+  const cancel = () => {
+    if (!control.signal.aborted) control.abort(new GenerationCanceled());
   };
+
   const fault = env.NODE_ENV === 'production' ? undefined : env.GENERATION_FAULT;
+  const onStage = async ({ stage, progress: value = STAGE_PROGRESS[stage], message, streamUrl }: StageUpdate) => {
+    // One statement records the stage and reads a pending cancel; only a current, uncanceled attempt publishes.
+    const state = await setGenerationStageChecked(db, generationId, attempt, stage, value);
+    if (state === 'stale') throw new StaleAttemptError(generationId, attempt);
+    if (state === 'cancel') {
+      cancel();
+      throw new GenerationCanceled();
+    }
+    await progress.publish({
+      status: 'running',
+      stage,
+      progress: value,
+      ...(message ? { message } : {}),
+      ...(streamUrl ? { streamUrl } : {}),
+    });
+    if (stage === 'processing' && fault === 'pause_processing') await pausedUntilAborted(runSignal);
+  };
   const uploaded: string[] = [];
+  let written: WrittenLyrics | null = null;
   try {
+    if (running.cancel_requested_at) {
+      cancel();
+      throw new GenerationCanceled();
+    }
+    await progress.publish({
+      status: 'running',
+      stage: firstStage,
+      progress: STAGE_PROGRESS[firstStage],
+      message: `${needsLyrics ? 'Writing lyrics' : 'Generating'}${attempt > 1 ? ` (attempt ${attempt})` : ''}`,
+    });
+    if (needsLyrics) {
+      written = await writeLyrics(
+        {
+          style: params.style ?? request.prompt,
+          prompt: request.prompt,
+          seed: params.seed,
+          durationSec: params.durationSec,
+          ...(params.title ? { title: params.title } : {}),
+        },
+        env,
+        runSignal,
+      );
+      request.lyrics = written.lyrics;
+      request.title ??= written.title;
+      await onStage({ stage: 'generating' });
+    }
     const clips = await produceClips({
       provider,
       request,
       userId: row.owner_id,
       s3: ctx.s3,
       bucket: env.AWS_S3_BUCKET,
-      signal,
+      signal: runSignal,
       onStage,
+      onTaskId: (taskId) => setGenerationProviderTask(db, generationId, attempt, taskId),
       uploaded,
       failRender: fault === 'render',
+      ...(overrides.master ? { master: overrides.master } : {}),
     });
     if (fault === 'finalize') {
       throw new GenerationPhaseError('finalize', new Error('injected finalize fault (GENERATION_FAULT=finalize)'));
     }
-    const trackIds = await commitSuccess(ctx, row, attempt, provider, clips, Math.round(performance.now() - started));
+    const trackIds = await commitSuccess(ctx, row, attempt, provider, clips, elapsed(), written);
     await progress.publish({ status: 'succeeded', stage: 'done', progress: 100, trackIds, message: 'Done' });
     log.info({ generationId, attempt, tracks: trackIds.length }, 'generation succeeded');
     return { outcome: 'succeeded', trackIds };
@@ -248,9 +420,24 @@ export async function runGenerateJob(generationId: string, ctx: JobContext): Pro
     const leftovers = await deleteObjects(ctx.s3, env.AWS_S3_BUCKET, uploaded);
     if (leftovers.length > 0)
       log.error({ generationId, keys: leftovers }, 'could not delete objects of a failed attempt');
-    const final = err instanceof UnrecoverableError || ctx.job.attemptsMade + 1 >= (ctx.job.opts?.attempts ?? 1);
+    const timedOut = control.signal.reason instanceof GenerationTimeout;
+    // Canceled: our own check saw it, BullMQ's cancelJob aborted the job, or the row says so (checked last).
+    const canceled =
+      !timedOut &&
+      (err instanceof GenerationCanceled ||
+        control.signal.reason instanceof GenerationCanceled ||
+        signal.aborted ||
+        (await isGenerationCancelRequested(db, generationId).catch(() => false)));
+    if (canceled) {
+      await finishCanceled(ctx, row, attempt, progress, elapsed());
+      throw new UnrecoverableError('the generation was canceled');
+    }
+    const cause = timedOut ? (control.signal.reason as GenerationTimeout) : err;
+    const final =
+      timedOut || err instanceof UnrecoverableError || ctx.job.attemptsMade + 1 >= (ctx.job.opts?.attempts ?? 1);
     if (final) {
-      await failFinally(ctx, row, attempt, err, progress, Math.round(performance.now() - started));
+      await failFinally(ctx, row, attempt, cause, progress, elapsed());
+      if (timedOut) throw new UnrecoverableError(describeFailure(cause).message);
     } else {
       const { message } = describeFailure(err);
       if (await requeueGeneration(db, generationId, attempt, message)) {
@@ -259,6 +446,8 @@ export async function runGenerateJob(generationId: string, ctx: JobContext): Pro
       log.warn({ generationId, attempt, err: message }, 'generation attempt failed; it will be retried');
     }
     throw err;
+  } finally {
+    clearTimeout(timer);
   }
 }
 

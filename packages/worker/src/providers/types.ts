@@ -26,8 +26,21 @@ export interface MusicRequest {
   seed: number;
   /** How many takes to make (1–2). */
   variants: number;
+  /** Continue an existing take instead of starting a song (extend). */
+  extend?: {
+    /** Bar-aligned point of the parent the continuation starts at, in seconds. */
+    continueAtSec: number;
+    /** The parent's own length and take: the local synth re-plans the parent's song from them. */
+    parentDurationSec: number;
+    parentVariant: 0 | 1;
+    /** The provider's id of the parent clip (Suno's `audioId`). */
+    providerClipId?: string;
+  };
+  /** A task an earlier attempt already submitted to the provider: resume it instead of paying for a new one. */
+  providerTaskId?: string;
 }
 
+/** A `file` clip is handed over: the pipeline deletes the file once it is read (or the generation fails). */
 export type ClipAudio = { kind: 'pcm'; pcm: Pcm } | { kind: 'file'; path: string };
 
 export interface ProviderClip {
@@ -49,11 +62,15 @@ export interface StageUpdate {
   /** 0–100 for the whole generation; defaults to the stage's own value. */
   progress?: number;
   message?: string;
+  /** At `first_audio`: a URL the browser can play before the final file exists (the provider's stream). */
+  streamUrl?: string;
 }
 
 export interface GenerateOptions {
   signal: AbortSignal;
   onStage(update: StageUpdate): Promise<void>;
+  /** Called once the provider accepted a task (before polling it), so a later attempt can resume it. */
+  onTaskId?(taskId: string): Promise<void>;
 }
 
 export interface MusicProvider {

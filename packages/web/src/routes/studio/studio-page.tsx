@@ -15,10 +15,13 @@ import { errorCode, errorsFromFailure } from '../../lib/form-errors';
 import { trpc } from '../../lib/trpc';
 import { usePageTitle } from '../../lib/use-page-title';
 import { nextLaneColor, sortedLanes } from '../../studio/arrangement';
+import { ChatPanel } from '../../studio/chat-panel';
 import { GeneratePanel } from '../../studio/generate-panel';
 import { Library } from '../../studio/library';
 import { paintMeters } from '../../studio/meters';
+import { PresenceAvatars } from '../../studio/presence';
 import { SHORTCUTS, shortcutFor, type ShortcutAction } from '../../studio/shortcuts';
+import { StudioIoPanel } from '../../studio/studio-io-panel';
 import { barSeconds, formatBarsBeats, type Tempo } from '../../studio/time';
 import { Timeline, type LoopState, type TimelineHandle } from '../../studio/timeline';
 import { Transport } from '../../studio/transport';
@@ -26,6 +29,7 @@ import { TrackDragController, TrackDragProvider, type DraggedTrack } from '../..
 import { TrackMedia, TrackMediaProvider } from '../../studio/track-media';
 import type { ArrangementOp, ProjectState, Track } from '../../studio/types';
 import { useProjectSession, type ProjectSession } from '../../studio/use-project-session';
+import { VoicePanel } from '../../studio/voice-panel';
 
 export function StudioPage() {
   const { id = '' } = useParams();
@@ -98,7 +102,10 @@ function Studio({ session, state, engine, media }: StudioProps) {
   const timelineRef = useRef<TimelineHandle>(null);
   const { readOnly } = session;
   const project = state.project;
-  const tempo: Tempo = useMemo(() => ({ bpm: project.bpm, timeSignature: project.timeSignature }), [project.bpm, project.timeSignature]);
+  const tempo: Tempo = useMemo(
+    () => ({ bpm: project.bpm, timeSignature: project.timeSignature }),
+    [project.bpm, project.timeSignature],
+  );
   const lanes = useMemo(() => sortedLanes(state.lanes), [state.lanes]);
   const [selectedLaneId, setSelectedLaneId] = useState<string | null>(null);
   const [selectedClipId, setSelectedClipId] = useState<string | null>(null);
@@ -124,6 +131,7 @@ function Studio({ session, state, engine, media }: StudioProps) {
   }, [missingTrack, projectTracks.isFetching, refetchProjectTracks]);
 
   const announce = useCallback((text: string) => setAnnouncement((a) => ({ text, n: a.n + 1 })), []);
+  const playhead = useCallback(() => engine.position(), [engine]);
 
   // ---- The engine follows the arrangement -------------------------------------------------------------------------
 
@@ -233,7 +241,11 @@ function Studio({ session, state, engine, media }: StudioProps) {
   useEffect(() => {
     if (loopAnnounced.current === loop.enabled) return;
     loopAnnounced.current = loop.enabled;
-    announce(loop.enabled ? `Loop on, bars ${formatBarsBeats(loop.startSec, tempo)} to ${formatBarsBeats(loop.endSec, tempo)}.` : 'Loop off.');
+    announce(
+      loop.enabled
+        ? `Loop on, bars ${formatBarsBeats(loop.startSec, tempo)} to ${formatBarsBeats(loop.endSec, tempo)}.`
+        : 'Loop off.',
+    );
   }, [loop, tempo, announce]);
 
   // ---- Keyboard shortcuts -----------------------------------------------------------------------------------------
@@ -302,6 +314,12 @@ function Studio({ session, state, engine, media }: StudioProps) {
           onRedo={() => actions.current.redo()}
           saving={session.saving}
         />
+        <PresenceAvatars
+          projectId={project.id}
+          version={project.version}
+          playhead={playhead}
+          onRemoteChange={session.refetch}
+        />
       </div>
       {readOnly && (
         <p className="notice studio-notice" role="status">
@@ -310,6 +328,9 @@ function Studio({ session, state, engine, media }: StudioProps) {
       )}
       <div className="studio-main">
         <aside className="studio-side" aria-label="Generate and library">
+          <ChatPanel projectId={project.id} onProjectChanged={session.refetch} />
+          <VoicePanel projectId={project.id} onProjectChanged={session.refetch} />
+          <StudioIoPanel state={state} readOnly={readOnly} onProjectChanged={session.refetch} />
           <GeneratePanel projectId={project.id} onAdd={addTrack} />
           <Library readOnly={readOnly} onAdd={addTrack} onTracks={setLibraryTracks} />
           <details className="shortcut-help">

@@ -1,0 +1,45 @@
+/**
+ * Benchmark of the generate job's own cost (packages/worker/src/bench/pipeline-throughput.ts): jobs/s through the
+ * real `generate` job (row, stages on the row and the progress stream, S3 uploads, the success transaction) with a
+ * zero-time provider and mastering, against bare BullMQ with a no-op processor on the same Redis, same concurrency,
+ * rounds interleaved in one run. Headline: pipeline jobs/s as a percentage of bare BullMQ's, per round.
+ * Goal: ≥ 70 %. Needs Postgres and Redis (DATABASE_URL / REDIS_URL or the local defaults).
+ */
+import { summarize } from './stats';
+import { judge, type Benchmark, type Goal } from './types';
+
+const GOAL: Goal = { description: 'generate job throughput ≥ 70 % of bare BullMQ', comparator: '>=', target: 70 };
+
+export const pipelineThroughput: Benchmark = {
+  name: 'pipeline-throughput',
+  description: '% of bare BullMQ jobs/s: the generate job with a zero-time provider vs a no-op processor',
+  async run(ctx) {
+    const { run } = await import('@dawg/worker/bench/pipeline-throughput');
+    const jobs = ctx.quick ? 60 : 200;
+    const result = await run({ rounds: ctx.rounds, jobs, concurrency: 16 });
+    const ratios = result.pipeline.map((p, i) => (100 * p) / result.bare[i]!);
+    ratios.forEach((r, i) =>
+      ctx.log(
+        `round ${i + 1}: generate ${result.pipeline[i]!.toFixed(0)} jobs/s, bare ${result.bare[i]!.toFixed(0)} jobs/s → ${r.toFixed(1)} %`,
+      ),
+    );
+    const headline = summarize(ratios);
+    return {
+      name: this.name,
+      description: this.description,
+      unit: '%',
+      rounds: ctx.rounds,
+      median: headline.median,
+      p25: headline.p25,
+      p75: headline.p75,
+      iqr: headline.iqr,
+      goal: GOAL,
+      met: judge(GOAL, headline.median),
+      variants: {
+        'generate job': { unit: 'jobs/s', samples: result.pipeline, ...summarize(result.pipeline) },
+        'bare BullMQ': { unit: 'jobs/s', samples: result.bare, ...summarize(result.bare) },
+      },
+      settings: result.settings,
+    };
+  },
+};
