@@ -7,6 +7,7 @@
  * in the same run. Rounds alternate the two. Needs Postgres (DATABASE_URL or the local admin database) and Redis.
  */
 import { randomUUID } from 'node:crypto';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Queue, Worker } from 'bullmq';
 import { pino } from 'pino';
 import { createDb, migrateToLatest, type Database } from '@dawg/db';
@@ -25,6 +26,8 @@ import { startS3Child } from './s3-child';
 export interface ThroughputResult {
   /** jobs/s per round, in round order. */
   bare: number[];
+  /** Bare BullMQ whose processor does the storage any pipeline must do (three uploads, one result transaction). */
+  bareStorage: number[];
   pipeline: number[];
   settings: Record<string, number | string>;
 }
@@ -129,6 +132,7 @@ export async function run(opts: { rounds?: number; jobs?: number; concurrency?: 
   const s3server = await startS3Child();
   const s3 = createS3Client(s3server);
   const bare: number[] = [];
+  const bareStorage: number[] = [];
   const pipeline: number[] = [];
   try {
     await migrateToLatest(db);
@@ -185,6 +189,73 @@ export async function run(opts: { rounds?: number; jobs?: number; concurrency?: 
       }
     }
 
+    /**
+     * The same work without the job's machinery: a plain BullMQ processor that uploads the three objects a take
+     * leaves (WAV, MP3, peaks JSON; the zero-time master's sizes) and commits the result in one transaction. What the
+     * generate job adds on top (attempt claim, stage rows and progress events, holds, ledger, cancel checks) is the
+     * difference.
+     */
+    async function measureBareStorage(): Promise<number> {
+      const env = envFor(`bench-store-${randomUUID().slice(0, 8)}`);
+      const ids = await admitRows(db, user.id, jobs);
+      const mastered = await zeroTimeMaster();
+      const peaks = Buffer.from(JSON.stringify(mastered.peaks));
+      const connection = createQueueConnection(env);
+      const queue = new Queue(QUEUE_NAMES.generate, { connection, prefix: env.REDIS_KEY_PREFIX });
+      const worker = new Worker(
+        QUEUE_NAMES.generate,
+        async (job) => {
+          const { generationId } = job.data as { generationId: string };
+          const prefix = `users/${user.id}/generations/${generationId}/0`;
+          await Promise.all(
+            (
+              [
+                ['wav', mastered.wav, 'audio/wav'],
+                ['mp3', mastered.mp3, 'audio/mpeg'],
+                ['peaks.json', peaks, 'application/json'],
+              ] as const
+            ).map(([ext, body, type]) =>
+              s3.send(
+                new PutObjectCommand({
+                  Bucket: s3server.bucket,
+                  Key: `${prefix}.${ext}`,
+                  Body: body,
+                  ContentType: type,
+                  ContentLength: body.byteLength,
+                }),
+              ),
+            ),
+          );
+          await db.transaction().execute((trx) =>
+            trx
+              .updateTable('generations')
+              .set({ status: 'succeeded', stage: 'done', progress: 100, completed_at: new Date() })
+              .where('id', '=', generationId)
+              .execute(),
+          );
+        },
+        { connection, prefix: env.REDIS_KEY_PREFIX, concurrency, removeOnComplete: { count: 10_000 } },
+      );
+      await worker.waitUntilReady();
+      try {
+        const started = performance.now();
+        await queue.addBulk(
+          ids.map((id) => ({
+            name: JOB_NAMES.generate,
+            data: { generationId: id },
+            opts: { ...GENERATE_JOB_OPTIONS, removeOnComplete: { count: 10_000 }, jobId: id },
+          })),
+        );
+        await until(async () => (await queue.getCompletedCount()) >= jobs, 300_000, 'storage-only jobs completed');
+        return jobs / ((performance.now() - started) / 1000);
+      } finally {
+        await worker.close();
+        await queue.obliterate({ force: true });
+        await queue.close();
+        connection.disconnect();
+      }
+    }
+
     async function measurePipeline(): Promise<number> {
       const env = envFor(`bench-gen-${randomUUID().slice(0, 8)}`);
       const ids = await admitRows(db, user.id, jobs);
@@ -222,9 +293,11 @@ export async function run(opts: { rounds?: number; jobs?: number; concurrency?: 
 
     // Warm-up of both (JIT, connections, the S3 server): not measured.
     await measureBare();
+    await measureBareStorage();
     await measurePipeline();
     for (let round = 0; round < rounds; round++) {
       bare.push(await measureBare());
+      bareStorage.push(await measureBareStorage());
       pipeline.push(await measurePipeline());
     }
   } finally {
@@ -235,6 +308,7 @@ export async function run(opts: { rounds?: number; jobs?: number; concurrency?: 
   }
   return {
     bare,
+    bareStorage,
     pipeline,
     settings: {
       jobsPerRound: jobs,

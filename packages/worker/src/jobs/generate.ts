@@ -89,6 +89,9 @@ export class GenerationTimeout extends Error {
 /** Row errors are shown to the user: one line, bounded. */
 const ERROR_MAX_CHARS = 500;
 
+/** The row's stage is written at most this often (every stage is still published on the stream at once). */
+export const STAGE_PERSIST_INTERVAL_MS = 250;
+
 export function musicRequestFor(row: Pick<GenerationRow, 'id' | 'params'>): MusicRequest {
   const parsed = generationParamsSchema.safeParse(row.params);
   if (!parsed.success) throw new UnrecoverableError('the generation request is invalid');
@@ -339,13 +342,21 @@ export async function runGenerateJob(
   };
 
   const fault = env.NODE_ENV === 'production' ? undefined : env.GENERATION_FAULT;
+  // Stages are published at once but written to the row at most every STAGE_PERSIST_INTERVAL_MS: a fast job's
+  // stages would otherwise cost a database round trip each. The stream carries every stage; the row catches up at
+  // the next write and at the final commit; a cancel also arrives over Redis and is re-checked by that commit.
+  let lastPersisted = performance.now();
   const onStage = async ({ stage, progress: value = STAGE_PROGRESS[stage], message, streamUrl }: StageUpdate) => {
-    // One statement records the stage and reads a pending cancel; only a current, uncanceled attempt publishes.
-    const state = await setGenerationStageChecked(db, generationId, attempt, stage, value);
-    if (state === 'stale') throw new StaleAttemptError(generationId, attempt);
-    if (state === 'cancel') {
-      cancel();
-      throw new GenerationCanceled();
+    const pausing = stage === 'processing' && fault === 'pause_processing';
+    if (pausing || performance.now() - lastPersisted >= STAGE_PERSIST_INTERVAL_MS) {
+      // One statement records the stage and reads a pending cancel; only a current, uncanceled attempt publishes.
+      const state = await setGenerationStageChecked(db, generationId, attempt, stage, value);
+      lastPersisted = performance.now();
+      if (state === 'stale') throw new StaleAttemptError(generationId, attempt);
+      if (state === 'cancel') {
+        cancel();
+        throw new GenerationCanceled();
+      }
     }
     await progress.publish({
       status: 'running',
