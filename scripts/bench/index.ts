@@ -7,6 +7,8 @@
  *   --quick           shorter rounds (harness smoke test; noisier numbers)
  *   --rounds <n>      rounds per variant (default 7, at least 5)
  *   --out <file>      results file (default bench/results.json)
+ *   --report <file>   markdown report (default docs/benchmarks.md when every benchmark runs; none with --filter
+ *                     unless given)
  *   --check           exit 1 when a goal is missed
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -23,13 +25,23 @@ export interface BenchArgs {
   quick: boolean;
   rounds: number;
   out: string;
+  /** Markdown report path; null = none. */
+  report: string | null;
   check: boolean;
 }
 
 export const MIN_ROUNDS = 5;
 
 export function parseBenchArgs(argv: readonly string[], root = repoRoot): BenchArgs {
-  const args: BenchArgs = { filters: [], quick: false, rounds: 7, out: join(root, 'bench/results.json'), check: false };
+  const args: BenchArgs = {
+    filters: [],
+    quick: false,
+    rounds: 7,
+    out: join(root, 'bench/results.json'),
+    report: null,
+    check: false,
+  };
+  let report: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -44,11 +56,13 @@ export function parseBenchArgs(argv: readonly string[], root = repoRoot): BenchA
     else if (arg === '--check') args.check = true;
     else if (arg === '--rounds') args.rounds = Number(value());
     else if (arg === '--out') args.out = resolve(value());
+    else if (arg === '--report') report = resolve(value());
     else throw new Error(`unknown argument ${arg}`);
   }
   if (!Number.isInteger(args.rounds) || args.rounds < MIN_ROUNDS) {
     throw new Error(`--rounds must be an integer ≥ ${MIN_ROUNDS}`);
   }
+  args.report = report ?? (args.filters.length === 0 && !args.quick ? join(root, 'docs/benchmarks.md') : null);
   return args;
 }
 
@@ -89,6 +103,47 @@ export function formatTable(results: readonly BenchResult[]): string {
   return rows.map((row) => row.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()).join('\n');
 }
 
+/** docs/benchmarks.md: machine, method, and per benchmark its median with spread, goal and verdict. */
+export function formatReport(report: { machine: ReturnType<typeof machine>; benchmarks: readonly BenchResult[] }) {
+  const m = report.machine;
+  const met = report.benchmarks.filter((r) => r.met).length;
+  const lines = [
+    '# Benchmarks',
+    '',
+    `Written by \`pnpm bench\` on ${m.date.slice(0, 10)}: ${met} of ${report.benchmarks.length} goals met.`,
+    '',
+    '## Machine',
+    '',
+    `${m.cpus} × ${m.cpuModel}, ${(m.memoryBytes / 2 ** 30).toFixed(0)} GiB, Node ${m.node}, ${m.platform}; ` +
+      `load average at the end ${m.loadAverage.map((l) => l.toFixed(2)).join(' / ')}.`,
+    '',
+    '## Method',
+    '',
+    'Each benchmark runs its variants interleaved, round by round (at least 5 rounds), against a baseline measured in',
+    'the same run on the same machine, so a noisy machine moves both sides. The headline is the median over rounds,',
+    'with the interquartile range (p25–p75) as its spread; the goal is judged on the median. Raw samples, settings',
+    'and every variant are in `bench/results.json`.',
+    '',
+    '## Results',
+    '',
+    '| benchmark | what | median | spread (p25–p75) | goal | result |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const r of report.benchmarks) {
+    lines.push(
+      `| ${r.name} | ${r.description.replace(/\|/g, '\\|')} | ${fmt(r.median)} ${r.unit} | ${fmt(r.p25)}–${fmt(r.p75)} | ` +
+        `${r.goal.description.replace(/\|/g, '\\|')} | ${r.met ? 'met' : '**missed**'} |`,
+    );
+  }
+  lines.push('', '## Variants', '');
+  for (const r of report.benchmarks) {
+    const variants = Object.entries(r.variants).filter(([name]) => name !== r.name);
+    if (variants.length === 0) continue;
+    lines.push(`- **${r.name}**: ${variants.map(([name, v]) => `${name} ${fmt(v.median)} ${v.unit}`).join('; ')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 async function main(): Promise<number> {
   const args = parseBenchArgs(process.argv.slice(2));
   const selected = BENCHMARKS.filter((b) => args.filters.length === 0 || args.filters.some((f) => b.name.includes(f)));
@@ -111,6 +166,11 @@ async function main(): Promise<number> {
   mkdirSync(dirname(args.out), { recursive: true });
   writeFileSync(args.out, `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(`\n${formatTable(results)}\n\nwrote ${args.out}\n`);
+  if (args.report) {
+    mkdirSync(dirname(args.report), { recursive: true });
+    writeFileSync(args.report, formatReport(report));
+    process.stdout.write(`wrote ${args.report}\n`);
+  }
   return args.check && results.some((r) => !r.met) ? 1 : 0;
 }
 
