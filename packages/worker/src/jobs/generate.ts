@@ -358,7 +358,9 @@ export async function runGenerateJob(
         throw new GenerationCanceled();
       }
     }
-    await progress.publish({
+    // Not awaited: one connection keeps the stream's order, publish never throws, and the job does not wait a round
+    // trip per stage (the final event is awaited after the commit).
+    void progress.publish({
       status: 'running',
       stage,
       progress: value,
