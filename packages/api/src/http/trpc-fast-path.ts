@@ -60,22 +60,26 @@ export function queryProcedures(router: AnyRouter): ReadonlyMap<string, AnyProce
   return map;
 }
 
+/** A GET whose headers and path tRPC would read exactly as we do (no streaming accept, no odd content type or host). */
+function plainGet(request: FastifyRequest, path: string): boolean {
+  if (request.method !== 'GET' || path.includes('%')) return false;
+  const { headers } = request;
+  if (headers['trpc-accept'] !== undefined || headers.accept?.includes('application/jsonl')) return false;
+  const contentType = headers['content-type'];
+  if (contentType !== undefined && refusedOnGet(contentType)) return false;
+  const host = headers.host;
+  return host === undefined || PLAIN_HOST.test(host);
+}
+
 /** The call when the request is one the fast path answers exactly like tRPC would; otherwise null. */
 export function matchSingleQuery(
   request: FastifyRequest,
   path: string,
   queries: ReadonlyMap<string, AnyProcedure>,
 ): SingleQueryCall | null {
-  if (request.method !== 'GET') return null;
   const procedure = queries.get(path);
   // tRPC decodes the (already decoded) path once more; without '%' that is the identity.
-  if (!procedure || path.includes('%')) return null;
-  const { headers } = request;
-  if (headers['trpc-accept'] !== undefined || headers.accept?.includes('application/jsonl')) return null;
-  const contentType = headers['content-type'];
-  if (contentType !== undefined && refusedOnGet(contentType)) return null;
-  const host = headers.host;
-  if (host !== undefined && !PLAIN_HOST.test(host)) return null;
+  if (!procedure || !plainGet(request, path)) return null;
 
   const url = request.raw.url ?? '';
   const q = url.indexOf('?');
@@ -194,4 +198,153 @@ function sendError(
 ): FastifyReply {
   const response = { error: getErrorShape({ config, ...opts }) };
   return send(reply, getHTTPStatusCode([response]), JSON.stringify(transformTRPCResponse(config, response)));
+}
+
+export interface BatchQueryCall {
+  calls: { path: string; procedure: AnyProcedure }[];
+  /** The raw `input` search parameter (null when absent). */
+  rawInput: string | null;
+}
+
+/**
+ * A batched GET (`?batch=1`, what `httpBatchLink` sends for queries) whose every path is a known query procedure and
+ * whose size is within the limit; anything else (unknown paths, mutations, oversize batches) keeps tRPC's handler
+ * and its errors.
+ */
+export function matchBatchQuery(
+  request: FastifyRequest,
+  path: string,
+  queries: ReadonlyMap<string, AnyProcedure>,
+  maxBatchSize: number,
+): BatchQueryCall | null {
+  if (!plainGet(request, path)) return null;
+  const url = request.raw.url ?? '';
+  const q = url.indexOf('?');
+  if (q === -1 || url.includes('#', q)) return null;
+  const params = new URLSearchParams(url.slice(q + 1));
+  if (params.get('batch') !== '1' || params.has('connectionParams')) return null;
+  const paths = path.split(',');
+  if (paths.length > maxBatchSize) return null;
+  const calls: BatchQueryCall['calls'] = [];
+  for (const p of paths) {
+    const procedure = queries.get(p);
+    if (!procedure) return null;
+    calls.push({ path: p, procedure });
+  }
+  return { calls, rawInput: params.get('input') };
+}
+
+/** The batch's inputs, read once (tRPC's memo: a failure becomes BAD_REQUEST for every call that reads it). */
+class BatchInputs {
+  private value: Record<number, unknown> | undefined;
+  private pending: Promise<Record<number, unknown>> | undefined;
+
+  constructor(
+    private readonly config: RootConfig,
+    private readonly rawInput: string | null,
+    private readonly size: number,
+  ) {}
+
+  result(index: number): unknown {
+    return this.value?.[index];
+  }
+
+  async read(index: number): Promise<unknown> {
+    if (this.value) return this.value[index];
+    this.pending ??= this.parse().catch((cause: unknown) => {
+      if (cause instanceof TRPCError) throw cause;
+      throw new TRPCError({
+        code: 'BAD_REQUEST',
+        message: cause instanceof Error ? cause.message : 'Invalid input',
+        cause,
+      });
+    });
+    this.value = await this.pending;
+    return this.value[index];
+  }
+
+  private async parse(): Promise<Record<number, unknown>> {
+    const acc: Record<number, unknown> = {};
+    if (!this.rawInput) return acc;
+    const inputs: unknown = JSON.parse(this.rawInput);
+    if (inputs === undefined) return acc;
+    if (!isObject(inputs)) {
+      throw new TRPCError({ code: 'BAD_REQUEST', message: '"input" needs to be an object when doing a batch call' });
+    }
+    for (let index = 0; index < this.size; index++) {
+      const input = inputs[index];
+      if (input !== undefined) acc[index] = this.config.transformer.input.deserialize(input);
+    }
+    return acc;
+  }
+}
+
+/**
+ * Answers a batch of queries as `resolveResponse` does for `httpBatchLink`: one context, the calls run together,
+ * an array of `{ result: { data } }` or error envelopes in call order, the status of `getHTTPStatusCode` (207 when
+ * they differ). A context that cannot be created answers with tRPC's handler instead, which owns that error's shape.
+ */
+export async function answerBatchQuery<TContext>(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  batch: BatchQueryCall,
+  opts: SingleQueryOptions<TContext>,
+  fallback: () => Promise<FastifyReply>,
+): Promise<FastifyReply> {
+  const config: RootConfig = opts.router._def._config;
+  const inputs = new BatchInputs(config, batch.rawInput, batch.calls.length);
+  let ctx: TContext;
+  try {
+    ctx = await opts.createContext({ req: request, res: reply });
+  } catch {
+    return fallback();
+  }
+  const abort = new AbortController();
+  const res = reply.raw;
+  res.once('close', () => {
+    if (!res.writableFinished) abort.abort();
+  });
+  const type = 'query' as const;
+  const results = await Promise.all(
+    batch.calls.map(async ({ path, procedure }, index): Promise<{ data: unknown } | { error: TRPCError }> => {
+      try {
+        const data: unknown = await procedure({
+          path,
+          getRawInput: () => inputs.read(index),
+          ctx,
+          type,
+          signal: abort.signal,
+          batchIndex: index,
+        });
+        if (isDataStream(data)) {
+          return {
+            error: new TRPCError({
+              code: 'UNSUPPORTED_MEDIA_TYPE',
+              message: 'Cannot use stream-like response in non-streaming request - use httpBatchStreamLink',
+            }),
+          };
+        }
+        return { data };
+      } catch (cause) {
+        const error = getTRPCErrorFromUnknown(cause);
+        opts.onError({ error, path, input: inputs.result(index), ctx, type, req: request });
+        return { error };
+      }
+    }),
+  );
+  const responses = results.map((r, index) =>
+    'error' in r
+      ? {
+          error: getErrorShape({
+            config,
+            ctx,
+            error: r.error,
+            input: inputs.result(index),
+            path: batch.calls[index]!.path,
+            type,
+          }),
+        }
+      : { result: { data: r.data } },
+  );
+  return send(reply, getHTTPStatusCode(responses), JSON.stringify(transformTRPCResponse(config, responses)));
 }

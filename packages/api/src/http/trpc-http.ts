@@ -13,7 +13,14 @@ import type { ApiMetrics } from '../metrics';
 import { reportError } from '../ops/error-reporter';
 import { appRouter } from '../router';
 import { TRPC_ROUTE } from './metrics-routes';
-import { answerSingleQuery, type FastPathErrorInfo, matchSingleQuery, queryProcedures } from './trpc-fast-path';
+import {
+  answerBatchQuery,
+  answerSingleQuery,
+  type FastPathErrorInfo,
+  matchBatchQuery,
+  matchSingleQuery,
+  queryProcedures,
+} from './trpc-fast-path';
 
 /** Enough for a screen's worth of queries; bounds the work one request can ask for. */
 export const TRPC_MAX_BATCH_SIZE = 50;
@@ -50,18 +57,25 @@ export async function registerTrpcHttp(app: FastifyInstance, deps: AppDeps, metr
       url: TRPC_ROUTE,
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         const path = (request.params as { path: string }).path;
+        const standard = async () => {
+          await fastifyRequestHandler({
+            router: appRouter,
+            req: request,
+            res: reply,
+            path,
+            maxBatchSize: TRPC_MAX_BATCH_SIZE,
+            createContext,
+            onError,
+          });
+          return reply;
+        };
         const single = matchSingleQuery(request, path, queries);
         if (single) return answerSingleQuery(request, reply, single, { router: appRouter, createContext, onError });
-        await fastifyRequestHandler({
-          router: appRouter,
-          req: request,
-          res: reply,
-          path,
-          maxBatchSize: TRPC_MAX_BATCH_SIZE,
-          createContext,
-          onError,
-        });
-        return reply;
+        const batch = matchBatchQuery(request, path, queries, TRPC_MAX_BATCH_SIZE);
+        if (batch) {
+          return answerBatchQuery(request, reply, batch, { router: appRouter, createContext, onError }, standard);
+        }
+        return standard();
       },
     });
   });
