@@ -21,9 +21,10 @@ if (typeof (Map as { groupBy?: unknown }).groupBy !== 'function') {
 }
 
 /**
- * One vitest run across packages, three projects:
+ * One vitest run across packages, four projects:
  * - unit: pure logic, no servers (`*.test.ts`)
  * - integration: real Postgres, Redis and an S3-protocol server (`*.int.test.ts`)
+ * - faults: processes killed and services cut under a running stack (`*.faults.test.ts`, `pnpm test:faults`)
  * - e2e: Debian Chromium driven by playwright-core against a stack the test starts (`*.e2e.test.ts`)
  * Every test file gets its own database and Redis prefix (see @dawg/testing), so files run in parallel.
  */
@@ -39,7 +40,7 @@ export default defineConfig({
           ...shared,
           name: 'unit',
           include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'scripts/**/*.test.ts'],
-          exclude: [...shared.exclude, '**/*.int.test.ts', '**/*.e2e.test.ts'],
+          exclude: [...shared.exclude, '**/*.int.test.ts', '**/*.e2e.test.ts', '**/*.faults.test.ts'],
           testTimeout: 20_000,
         },
       },
@@ -51,6 +52,18 @@ export default defineConfig({
           globalSetup: ['packages/testing/src/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        // `pnpm test:faults`: processes killed, Redis restarted, services cut (one file at a time: they are heavy).
+        test: {
+          ...shared,
+          name: 'faults',
+          include: ['packages/*/test/**/*.faults.test.ts'],
+          globalSetup: ['packages/testing/src/global-setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
         },
       },
       {

@@ -154,9 +154,33 @@ export function checkEnvironment(env: Env): EnvCheckResult {
   return { ok, lines, missing, malformed };
 }
 
+/**
+ * Seed 3.1's external service check, for the optional services configured by URL: the expert music-analysis service
+ * (EXPERT_MUSIC_AI_URL) must answer `GET /health` with `{"status": "healthy"}`. Nothing configured: nothing checked.
+ */
+export async function checkServices(env: Env, timeoutMs = 5_000): Promise<{ ok: boolean; lines: string[] }> {
+  const url = env.EXPERT_MUSIC_AI_URL;
+  if (!url) return { ok: true, lines: [] };
+  try {
+    const res = await fetch(new URL('health', url.endsWith('/') ? url : `${url}/`), {
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const body = (await res.json().catch(() => null)) as { status?: unknown } | null;
+    if (res.ok && body?.status === 'healthy') return { ok: true, lines: ['✅ Expert Music AI: healthy'] };
+    return { ok: false, lines: [`❌ Expert Music AI: unhealthy (HTTP ${res.status})`] };
+  } catch (err) {
+    return {
+      ok: false,
+      lines: [`❌ Expert Music AI: unreachable (${err instanceof Error ? err.message : String(err)})`],
+    };
+  }
+}
+
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isMain) {
   const result = checkEnvironment(process.env);
   console.log(result.lines.join('\n'));
-  process.exitCode = result.ok ? 0 : 1;
+  const services = await checkServices(process.env);
+  if (services.lines.length > 0) console.log(['', ...services.lines].join('\n'));
+  process.exitCode = result.ok && services.ok ? 0 : 1;
 }

@@ -1,9 +1,9 @@
 /**
  * The README's test command (`pnpm test`): every check CI runs, in order, stopping at the first broken stage.
- * typecheck → lint → offline security checks → unit + integration tests → browser e2e tests.
+ * typecheck → lint → offline security checks → unit + integration tests → fault tests → browser e2e tests.
  * Ends with one summary line `tests: N passed, N failed` that CI reads.
  *
- * Flags: --skip-static (no typecheck/lint/security), --only=<unit|integration|e2e>[,...].
+ * Flags: --skip-static (no typecheck/lint/security), --only=<unit|integration|faults|e2e>[,...].
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -17,7 +17,12 @@ const only = args
   ?.slice('--only='.length)
   .split(',');
 
-const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', FORCE_COLOR: process.env.CI ? '0' : '1' };
+const env = {
+  ...process.env,
+  TURBO_TELEMETRY_DISABLED: '1',
+  DO_NOT_TRACK: '1',
+  FORCE_COLOR: process.env.CI ? '0' : '1',
+};
 
 function run(label: string, cmd: string, cmdArgs: string[]): boolean {
   const started = Date.now();
@@ -60,6 +65,7 @@ const outDir = path.join(root, 'test-results');
 mkdirSync(outDir, { recursive: true });
 const groups: { name: string; projects: string[] }[] = [
   { name: 'unit+integration', projects: ['unit', 'integration'] },
+  { name: 'faults', projects: ['faults'] },
   { name: 'e2e', projects: ['e2e'] },
 ];
 if (!stageFailed) {

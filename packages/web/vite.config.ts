@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig, type ProxyOptions, type UserConfig } from 'vite';
+import { serviceWorkerPlugin } from './build/service-worker';
 
 export const WEB_ROOT = fileURLToPath(new URL('.', import.meta.url));
 
@@ -32,7 +33,8 @@ export function createWebConfig({ apiTarget, outDir }: WebConfigOptions): UserCo
   const proxy = apiProxy(apiTarget);
   return {
     root: WEB_ROOT,
-    plugins: [react()],
+    // The installable app: `sw.js` precaching the shell and hashed assets (build/service-worker.ts).
+    plugins: [react(), serviceWorkerPlugin()],
     server: { port: 5173, strictPort: true, proxy },
     preview: { port: 4173, proxy },
     build: {

@@ -19,8 +19,7 @@ import { type BillingQueue, createBillingQueue } from './services/billing-queue'
 import { createStripeClient, type StripeClient } from './services/stripe';
 import { createProgressHub, type ProgressHub } from './services/progress-hub';
 import { createStreamHub, type StreamHub } from './services/stream-hub';
-import { createAnthropicProvider } from './services/chat/anthropic';
-import { createOfflineProvider } from './services/chat/offline';
+import { createChatProvider } from './services/chat/failover';
 import { type ChatRunner, createChatRunner } from './services/chat/runner';
 import { createTrackDeletionQueue, type TrackDeletionQueue } from './services/track-deletion-queue';
 import { createStudioIo, type StudioIo } from './services/studio-io-deps';
@@ -130,7 +129,7 @@ export async function createDeps(env: ApiEnv, log: FastifyBaseLogger): Promise<A
     streams,
     prefix,
     log,
-    provider: env.ANTHROPIC_API_KEY ? createAnthropicProvider(env) : createOfflineProvider(),
+    provider: createChatProvider(env, log),
     tools: {
       db,
       env,

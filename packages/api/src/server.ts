@@ -124,8 +124,9 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     registerRestErrorHandling(app);
     await registerSecurity(app, env.CORS_ORIGINS);
     registerRestSupport(app, deps);
-    registerPerimeter(app, deps);
+    // The request timer starts before the perimeter's hooks, which may wait on Redis or Postgres themselves.
     registerRequestTimeout(app, env.REQUEST_TIMEOUT_MS);
+    registerPerimeter(app, deps);
     registerMetrics(app, metrics, new Set(Object.keys(appRouter._def.procedures)));
     registerStatusRoutes(app, deps);
     registerAuthRoutes(app, deps);

@@ -14,6 +14,7 @@ import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import { type RequestAuth, type Session, type SessionUser, unauthorizedMessage } from './auth/context-user';
 import type { AppDeps } from './deps';
+import { assertNoNulCharacters } from './errors/nul';
 import { formatTRPCError, toTRPCError } from './errors/trpc';
 import type { ApiMetrics } from './metrics';
 import { generalLimitKey, specialLimitKey } from './perimeter/http';
@@ -53,6 +54,7 @@ export const createCallerFactory = t.createCallerFactory;
 /**
  * The base of every procedure, one middleware (each middleware level costs tRPC two copies of the call options):
  *
+ * - Inputs holding U+0000 are refused (400 naming the field) before anything runs: Postgres cannot store them.
  * - Errors: AppErrors thrown by services (or by the limits below) become TRPCErrors with their own code here, before
  *   tRPC derives the HTTP status; the formatter repeats the mapping for subscriptions, whose errors surface after
  *   the middleware returned.
@@ -60,9 +62,11 @@ export const createCallerFactory = t.createCallerFactory;
  *   by the perimeter hook, one per procedure of a batch); procedures of PROCEDURE_LIMITS also take their special
  *   limit and get the point back per its rule (auth: on success; generation: on failure).
  */
-const base = t.middleware(async ({ ctx, path, next }) => {
+const base = t.middleware(async ({ ctx, path, next, getRawInput }) => {
   let result: Awaited<ReturnType<typeof next>>;
   try {
+    // An unreadable input is left to tRPC (procedures without an input ignore it; the others refuse it themselves).
+    assertNoNulCharacters(await getRawInput().catch(() => undefined));
     result = await limited(ctx, path, next);
   } catch (err) {
     throw toTRPCError(err);

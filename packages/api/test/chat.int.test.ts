@@ -45,6 +45,8 @@ beforeAll(async () => {
       ANTHROPIC_MODEL: MODEL,
       ANTHROPIC_MAX_RETRIES: '0',
       ANTHROPIC_TIMEOUT_MS: '1500',
+      // Provider failures are asserted as the turn's end here; failover is covered in chat-failover.int.test.ts.
+      CHAT_FAILOVER: 'false',
     },
   });
 });

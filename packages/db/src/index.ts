@@ -23,6 +23,7 @@ export * from './queries/studio-io';
 export * from './queries/tracks';
 export * from './queries/usage';
 export * from './queries/users';
+export * from './queries/email-tokens';
 export * from './seed';
 
 export type Db = Kysely<Database>;

@@ -12,6 +12,7 @@ import type { ColumnType, Generated, InsertType, SelectType } from 'kysely';
 import type {
   BudgetHoldStatus,
   ChatTurnStatus,
+  EmailTokenKind,
   GenerationKind,
   GenerationStage,
   GenerationStatus,
@@ -383,6 +384,18 @@ export interface NotificationsTable {
   created_at: CreatedAt;
 }
 
+/** Single-use emailed links (migration 0700); only the token's SHA-256 is stored. */
+export interface EmailTokensTable {
+  id: Generated<string>;
+  user_id: string;
+  kind: EmailTokenKind;
+  token_hash: string;
+  email: string;
+  expires_at: Timestamp;
+  used_at: NullableTimestamp;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -406,6 +419,7 @@ export interface Database {
   stripe_events: StripeEventsTable;
   audit_logs: AuditLogsTable;
   notifications: NotificationsTable;
+  email_tokens: EmailTokensTable;
 }
 
 export type TableName = keyof Database;
@@ -749,6 +763,16 @@ export const COLUMNS = {
     body: 'text=',
     payload: 'jsonb=',
     read_at: 'timestamptz?',
+    created_at: 'timestamptz=',
+  },
+  email_tokens: {
+    id: 'uuid=',
+    user_id: 'uuid',
+    kind: 'text',
+    token_hash: 'text',
+    email: 'text',
+    expires_at: 'timestamptz',
+    used_at: 'timestamptz?',
     created_at: 'timestamptz=',
   },
 } as const satisfies ColumnSpecs;

@@ -5,6 +5,7 @@
 import {
   BUDGET_HOLD_STATUSES,
   CHAT_TURN_STATUSES,
+  EMAIL_TOKEN_KINDS,
   GENERATION_KINDS,
   GENERATION_STAGES,
   GENERATION_STATUSES,
@@ -44,4 +45,5 @@ export const ENUM_COLUMNS: Record<string, readonly string[]> = {
   'subscriptions.plan': PLAN_IDS,
   'subscriptions.status': SUBSCRIPTION_STATUSES,
   'notifications.kind': NOTIFICATION_KINDS,
+  'email_tokens.kind': EMAIL_TOKEN_KINDS,
 };

@@ -135,6 +135,20 @@ export const apiEnvSchema = baseEnvSchema.extend({
   ANTHROPIC_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
   /** Retries of a refused provider call (429, 529, connection errors) by the SDK, with its backoff. */
   ANTHROPIC_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  /** Chat failover (with GOOGLE_AI_API_KEY): the Gemini model answering when Anthropic is down or refusing. */
+  GEMINI_MODEL: z.string().min(1).default('gemini-2.5-flash'),
+  /** A local Gemini-compatible server (the SDK's `httpOptions.baseUrl`); unset = Google's. */
+  GOOGLE_AI_BASE_URL: z.string().url().optional(),
+  /**
+   * Chat failover: a provider that is down, overloaded or refusing hands the turn to the next — Anthropic, then Gemini
+   * (GOOGLE_AI_API_KEY), then the offline producer. Off: a provider failure ends the turn with its error.
+   */
+  CHAT_FAILOVER: bool.default(true),
+  /** Chat circuit breaker: consecutive failures that open a provider's circuit, and how long it stays open. */
+  CHAT_BREAKER_FAILURES: z.coerce.number().int().min(1).max(100).default(3),
+  CHAT_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(100).default(30_000),
+  /** Optional expert music-analysis service (seed 3.1 "Expert Music AI"); its `/health` shows in the api's /health. */
+  EXPERT_MUSIC_AI_URL: z.string().url().optional(),
   /** Realtime voice (`/voice`): the OpenAI Realtime model, with OPENAI_API_KEY. */
   OPENAI_REALTIME_MODEL: z.string().min(1).default('gpt-realtime'),
   /** The Realtime endpoint (`wss://…/v1/realtime`); unset = derived from OPENAI_BASE_URL (or OpenAI's). */

@@ -3,6 +3,8 @@ export * from './errors';
 export * from './constants';
 export * from './generation';
 export * from './generation-api';
+export * from './generation-cache';
+export * from './email-flows';
 export * from './plans';
 export * from './prices';
 export * from './queues';

@@ -6,6 +6,7 @@ export * from './browser';
 export * from './database';
 export * from './env';
 export * from './fakes/anthropic';
+export * from './fakes/gemini';
 export * from './fakes/openai';
 export * from './fakes/openai-realtime';
 export * from './fakes/suno';

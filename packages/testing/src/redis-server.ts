@@ -19,9 +19,15 @@ export interface RedisServerHandle {
 export async function startRedisServer({
   args = [],
   binary = process.env.REDIS_SERVER_BIN || 'redis-server',
-}: { args?: string[]; binary?: string } = {}): Promise<RedisServerHandle> {
-  const port = await freePort();
-  // No persistence: nothing is written to disk and shutdown is immediate.
+  port: fixedPort,
+}: {
+  args?: string[];
+  binary?: string;
+  /** A port to listen on (to restart a server where its clients expect it); a free one when omitted. */
+  port?: number;
+} = {}): Promise<RedisServerHandle> {
+  const port = fixedPort ?? (await freePort());
+  // No persistence by default: nothing is written to disk and shutdown is immediate (`args` may turn AOF on).
   const proc = spawn(
     binary,
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args],

@@ -14,6 +14,7 @@ import { WsClientProvider } from './lib/connection';
 import { createApiClients, setCurrentUser, trpc } from './lib/trpc';
 import { AccountPage } from './routes/account/account-page';
 import { AdminCostsPage } from './routes/admin/costs-page';
+import { DevOutboxPage, ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from './routes/email-links';
 import { BillingPage } from './routes/billing/billing-page';
 import { HomePage } from './routes/home';
 import { NotFoundPage } from './routes/not-found';
@@ -107,6 +108,18 @@ const router = createBrowserRouter([
         ),
       },
       { path: 'status', element: <StatusPage /> },
+      {
+        path: 'forgot-password',
+        element: (
+          <RedirectIfSignedIn>
+            <ForgotPasswordPage />
+          </RedirectIfSignedIn>
+        ),
+      },
+      // A reset link signs every device out, so it opens whether or not someone is signed in here.
+      { path: 'reset-password', element: <ResetPasswordPage /> },
+      { path: 'verify-email', element: <VerifyEmailPage /> },
+      { path: 'dev/outbox', element: <DevOutboxPage /> },
       { path: '*', element: <NotFoundPage /> },
     ],
   },

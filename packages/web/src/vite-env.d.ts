@@ -5,6 +5,8 @@ interface ImportMetaEnv {
   readonly VITE_API_URL?: string;
   /** Sentry DSN of the web app; unset = no error reporting (the SDK is not even loaded). */
   readonly VITE_SENTRY_DSN?: string;
+  /** An identifier of this build (e.g. the commit), shown as `<html data-build>`. */
+  readonly VITE_APP_BUILD?: string;
 }
 
 interface ImportMeta {

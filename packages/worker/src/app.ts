@@ -20,7 +20,7 @@ import {
   sunoWakeMessageSchema,
   type WorkerEnv,
 } from '@dawg/shared';
-import { KEEP_COMPLETED, KEEP_FAILED } from './job-options';
+import { KEEP_COMPLETED, KEEP_FAILED, MAX_STALLED_COUNT } from './job-options';
 import { createLogger } from './logger';
 import { wakeSuno } from './providers/suno-wake';
 import { createErrorReporter } from './error-reporter';
@@ -374,6 +374,7 @@ export function createWorkerApp(options: WorkerAppOptions): WorkerApp {
         concurrency: env.WORKER_CONCURRENCY,
         lockDuration: env.WORKER_LOCK_DURATION_MS,
         stalledInterval: env.WORKER_LOCK_DURATION_MS,
+        maxStalledCount: MAX_STALLED_COUNT,
         removeOnComplete: KEEP_COMPLETED,
         removeOnFail: KEEP_FAILED,
       });

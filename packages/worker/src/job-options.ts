@@ -10,6 +10,12 @@ export const KEEP_COMPLETED: KeepJobs = { age: 24 * 60 * 60, count: 1_000 };
 /** Failed jobs: a week, at most 5,000 per queue (kept longer: they are what someone investigates). */
 export const KEEP_FAILED: KeepJobs = { age: 7 * 24 * 60 * 60, count: 5_000 };
 
+/**
+ * Takeovers of a job whose worker died (lock expired) before BullMQ fails it. Bounded, so a job that crashes its
+ * worker every time stops after a few; above 1 (BullMQ's default), so two crashes in a row do not fail good work.
+ */
+export const MAX_STALLED_COUNT = 3;
+
 /** For `new Queue(name, { defaultJobOptions })` in every producer. */
 export const defaultJobOptions: DefaultJobOptions = {
   attempts: 3,

@@ -7,6 +7,7 @@
 import { APP_ERROR_CODES, type AppErrorCode, type AppErrorDetail, isAppError } from '@dawg/shared';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { validationDetails } from './details';
+import { databaseUnavailable, isDatabaseUnavailable } from './unavailable';
 import { APP_TO_TRPC_CODE, INTERNAL_MESSAGE, trpcErrorEnvelope } from './trpc';
 
 export interface RestErrorBody {
@@ -47,6 +48,7 @@ export function toRestError(err: unknown): MappedError {
       body: { ...err.extra, error: err.message, ...(err.details ? { details: err.details } : {}) },
     };
   }
+  if (isDatabaseUnavailable(err)) return toRestError(databaseUnavailable(err));
   const issues = validationDetails(err);
   if (issues) return { status: 400, code: 'BAD_REQUEST', body: { error: 'Validation failed', details: issues } };
 

@@ -8,6 +8,7 @@ import { TRPCError, type TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { validationDetails } from './details';
+import { databaseUnavailable, isDatabaseUnavailable } from './unavailable';
 
 /** Complete by construction: adding an AppError code without a tRPC code is a type error. */
 export const APP_TO_TRPC_CODE: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
@@ -33,6 +34,7 @@ export function toTRPCError(err: unknown): TRPCError {
     return isAppError(err.cause) ? toTRPCError(err.cause) : err;
   }
   if (isAppError(err)) return new TRPCError({ code: APP_TO_TRPC_CODE[err.code], message: err.message, cause: err });
+  if (isDatabaseUnavailable(err)) return toTRPCError(databaseUnavailable(err));
   return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: INTERNAL_MESSAGE, cause: err });
 }
 

@@ -48,6 +48,9 @@ export interface RateLimits {
 export const PROCEDURE_LIMITS: Readonly<Record<string, 'auth' | 'generation'>> = {
   'auth.login': 'auth',
   'auth.register': 'auth',
+  // Guessing links fails: failures count (successes give the point back).
+  'auth.resetPassword': 'auth',
+  'auth.verifyEmail': 'auth',
   'generation.create': 'generation',
   'generation.extend': 'generation',
 };

@@ -21,6 +21,7 @@ import type { Server } from 'node:http';
 import type { z } from 'zod';
 import { type RequestAuth, type SessionUser, unauthorizedMessage } from '../auth/context-user';
 import { validationDetails } from '../errors/details';
+import { assertNoNulCharacters } from '../errors/nul';
 import { audit, callMeta } from '../services/audit';
 import type { AppDeps } from '../deps';
 
@@ -169,6 +170,9 @@ export function defineRestRoute<
     handler: async (request, reply) => {
       const auth = request.auth;
       authorize(auth, spec.auth);
+      assertNoNulCharacters(request.params);
+      assertNoNulCharacters(request.query);
+      if (spec.body) assertNoNulCharacters(request.body);
       const body = parsePart(spec.body, request.body) as Out<B>;
       const query = parsePart(spec.query, request.query) as Out<Q>;
       const params = parsePart(spec.params, request.params) as Out<P>;

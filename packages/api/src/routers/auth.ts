@@ -8,22 +8,28 @@ import {
   changePasswordInputSchema,
   deleteAccountInputSchema,
   loginInputSchema,
+  outboxMailSchema,
   publicUserSchema,
   registerInputSchema,
+  requestPasswordResetInputSchema,
+  resetPasswordInputSchema,
   revokeSessionInputSchema,
   sessionInfoSchema,
   successSchema,
+  verifyEmailInputSchema,
 } from '@dawg/shared';
 import { z } from 'zod';
 import { clearSessionCookie, setSessionCookie } from '../auth/cookies';
 import { callMeta } from '../services/audit';
 import * as auth from '../services/auth';
+import * as email from '../services/email-flows';
 import { newPasswordSchema } from '../services/password-policy';
 import { publicProcedure, router, sessionProcedure } from '../trpc';
 
 /** The shared schemas plus the server-only common-password check. */
 export const registerInput = registerInputSchema.extend({ password: newPasswordSchema });
 export const changePasswordInput = changePasswordInputSchema.extend({ newPassword: newPasswordSchema });
+export const resetPasswordInput = resetPasswordInputSchema.extend({ newPassword: newPasswordSchema });
 
 export const authRouter = router({
   register: publicProcedure
@@ -74,6 +80,42 @@ export const authRouter = router({
   sessions: sessionProcedure
     .output(z.array(sessionInfoSchema))
     .query(({ ctx }) => auth.listSessions(ctx, ctx.user.id, ctx.session)),
+
+  /** Mails a single-use reset link when the address has an account; the same answer either way. */
+  requestPasswordReset: publicProcedure
+    .input(requestPasswordResetInputSchema)
+    .output(successSchema)
+    .mutation(async ({ ctx, input }) => {
+      await email.requestPasswordReset(ctx, input.email, callMeta(ctx.req));
+      return { success: true as const };
+    }),
+
+  /** Spends a reset link: the new password is set and every session of the account is revoked. */
+  resetPassword: publicProcedure
+    .input(resetPasswordInput)
+    .output(successSchema)
+    .mutation(async ({ ctx, input }) => {
+      await email.resetPassword(ctx, input, callMeta(ctx.req));
+      return { success: true as const };
+    }),
+
+  /** Mails a confirmation link to the account's address. */
+  requestEmailVerification: sessionProcedure.output(successSchema).mutation(async ({ ctx }) => {
+    await email.requestEmailVerification(ctx, ctx.user, callMeta(ctx.req));
+    return { success: true as const };
+  }),
+
+  /** Spends a confirmation link: the address is verified. */
+  verifyEmail: publicProcedure
+    .input(verifyEmailInputSchema)
+    .output(successSchema)
+    .mutation(async ({ ctx, input }) => {
+      await email.verifyEmail(ctx, input.token, callMeta(ctx.req));
+      return { success: true as const };
+    }),
+
+  /** Development only (no SMTP server, not production): the local outbox the web app shows; else empty. */
+  devOutbox: publicProcedure.output(z.array(outboxMailSchema)).query(({ ctx }) => email.readOutbox(ctx)),
 
   revokeSession: sessionProcedure
     .input(revokeSessionInputSchema)

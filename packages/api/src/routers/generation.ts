@@ -8,13 +8,16 @@ import {
   createGenerationInputSchema,
   createGenerationOutputSchema,
   extendGenerationInputSchema,
+  generationCacheLookupOutputSchema,
   generationProgressInputSchema,
   generationViewSchema,
   getGenerationInputSchema,
   listGenerationsInputSchema,
   listGenerationsOutputSchema,
+  reuseGenerationInputSchema,
 } from '@dawg/shared';
 import { createGeneration, getGeneration, listGenerations, type GenerationDeps } from '../services/generation';
+import { lookupCachedGeneration, reuseCachedGeneration } from '../services/generation-cache';
 import { cancelGeneration, extendGeneration } from '../services/generation-control';
 import { generationProgress } from '../services/progress';
 import { protectedProcedure, router, type Context } from '../trpc';
@@ -34,6 +37,18 @@ export const generationRouter = router({
     .input(createGenerationInputSchema)
     .output(createGenerationOutputSchema)
     .mutation(({ ctx, input }) => createGeneration(generationDeps(ctx), ctx.user, input)),
+
+  /** The generation cache: the caller's identical finished song in the window, offered with the saving (or null). */
+  cacheLookup: protectedProcedure
+    .input(createGenerationInputSchema)
+    .output(generationCacheLookupOutputSchema)
+    .query(({ ctx, input }) => lookupCachedGeneration(generationDeps(ctx), ctx.user, input)),
+
+  /** Accept a cache offer: the existing generation answers, finished, with no provider call and no charge. */
+  reuse: protectedProcedure
+    .input(reuseGenerationInputSchema)
+    .output(createGenerationOutputSchema)
+    .mutation(({ ctx, input }) => reuseCachedGeneration(generationDeps(ctx), ctx.user, input.generationId)),
 
   /** Continue an owned track from a bar line; admitted like a new song. */
   extend: protectedProcedure

@@ -13,7 +13,8 @@ export const HEALTH_CHECK_TIMEOUT_MS = 1_500;
 export interface HealthReport {
   status: 'healthy' | 'degraded';
   service: 'unified-backend';
-  services: { main: boolean; 'ai-brain': boolean; voice: boolean };
+  /** `expert-music-ai` is present only when EXPERT_MUSIC_AI_URL is set; being optional, it never degrades the api. */
+  services: { main: boolean; 'ai-brain': boolean; voice: boolean; 'expert-music-ai'?: boolean };
   connections: { database: boolean; redis: boolean; s3: boolean };
   timestamp: string;
   version: string;
@@ -39,6 +40,13 @@ async function probe(name: string, fn: (signal: AbortSignal) => Promise<unknown>
   }
 }
 
+/** Seed 3.1: `GET <EXPERT_MUSIC_AI_URL>/health` answers 200 with `{"status": "healthy"}`. */
+export async function checkExpertMusicAi(baseUrl: string, signal: AbortSignal): Promise<void> {
+  const res = await fetch(new URL('health', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`), { signal });
+  const body = (await res.json().catch(() => null)) as { status?: unknown } | null;
+  if (!res.ok || body?.status !== 'healthy') throw new Error(`expert music AI answered ${res.status}`);
+}
+
 export async function checkHealth(
   deps: Pick<AppDeps, 'db' | 'redis' | 's3' | 'env'>,
   timeoutMs = HEALTH_CHECK_TIMEOUT_MS,
@@ -52,12 +60,20 @@ export async function checkHealth(
       timeoutMs,
     ),
   ]);
+  const expert = deps.env.EXPERT_MUSIC_AI_URL
+    ? await probe('expert-music-ai', (signal) => checkExpertMusicAi(deps.env.EXPERT_MUSIC_AI_URL!, signal), timeoutMs)
+    : undefined;
   const healthy = database && redis && s3;
   return {
     status: healthy ? 'healthy' : 'degraded',
     service: 'unified-backend',
     // These sub-services live in this process and work without keys (offline providers), so they are up with it.
-    services: { main: true, 'ai-brain': true, voice: true },
+    services: {
+      main: true,
+      'ai-brain': true,
+      voice: true,
+      ...(expert === undefined ? {} : { 'expert-music-ai': expert }),
+    },
     connections: { database, redis, s3 },
     timestamp: new Date().toISOString(),
     version: VERSION,

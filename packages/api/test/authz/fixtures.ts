@@ -159,6 +159,7 @@ export const PROCEDURE_FIXTURES: Record<string, ProcedureFixture> = {
   },
   'auth.deleteAccount': { access: 'self', input: (ctx) => ({ password: ctx.owner.password }) },
   'auth.sessions': { access: 'self' },
+  'auth.requestEmailVerification': { access: 'self' },
   'auth.revokeSession': {
     access: 'owned',
     input: async (ctx) => {
@@ -177,6 +178,42 @@ export const PROCEDURE_FIXTURES: Record<string, ProcedureFixture> = {
   'generation.list': { access: 'self', input: () => ({}) },
   'generation.onProgress': { access: 'owned', input: async (ctx) => ({ id: await ownGeneration(ctx) }) },
   'generation.cancel': { access: 'owned', input: async (ctx) => ({ id: await ownGeneration(ctx) }) },
+  'generation.cacheLookup': { access: 'self', input: () => ({ prompt: 'authz cached beat', duration: 30 }) },
+  'generation.reuse': {
+    access: 'owned',
+    input: async (ctx) => {
+      // A finished song with its audio: what a cache offer names.
+      const generation = await ctx.db
+        .insertInto('generations')
+        .values({
+          owner_id: ctx.owner.user.id,
+          prompt: 'authz reuse',
+          provider: 'test',
+          model: 'test-tone-1',
+          status: 'succeeded',
+          stage: 'done',
+          progress: 100,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await ctx.db
+        .insertInto('tracks')
+        .values({
+          owner_id: ctx.owner.user.id,
+          generation_id: generation.id,
+          clip_index: 0,
+          source: 'generated',
+          status: 'ready',
+          title: 'authz reuse',
+          provider: 'test',
+          model: 'test-tone-1',
+          mp3_key: `users/${ctx.owner.user.id}/authz-reuse.mp3`,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return { generationId: generation.id };
+    },
+  },
   'generation.extend': {
     access: 'owned',
     input: async (ctx) => {
@@ -345,6 +382,19 @@ export const PROCEDURE_EXEMPTIONS: Record<string, Exemption> = {
     input: () => ({ email: 'valid@example.com', password: 'Valid-Password-Input-1' }),
   },
   'auth.me': { reason: 'public: answers null for anonymous callers' },
+  'auth.requestPasswordReset': {
+    reason: 'public: mails a reset link to an address; the same answer whether or not it has an account',
+    input: () => ({ email: 'valid@example.com' }),
+  },
+  'auth.resetPassword': {
+    reason: 'public: the emailed single-use link is the credential (rate limited)',
+    input: () => ({ token: 'A'.repeat(43), newPassword: 'Valid-Password-Input-1' }),
+  },
+  'auth.verifyEmail': {
+    reason: 'public: the emailed single-use link is the credential (rate limited)',
+    input: () => ({ token: 'A'.repeat(43) }),
+  },
+  'auth.devOutbox': { reason: 'development only (no SMTP, not production): the local outbox; empty otherwise' },
 };
 
 // ---- REST routes (keys: `METHOD /url` as registered) ----------------------------------------------------------

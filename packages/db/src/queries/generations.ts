@@ -439,3 +439,26 @@ export async function setGenerationStageChecked(
   if (!row) return 'stale';
   return row.cancel_requested_at ? 'cancel' : 'ok';
 }
+
+/**
+ * The owner's finished songs of one provider and model created since `since`, newest first: the candidates of the
+ * generation cache (compared in the api on their normalised params).
+ */
+export async function listReusableGenerations(
+  db: DbOrTx,
+  ownerId: string,
+  opts: { since: Date; provider: Provider; model: string; limit: number },
+): Promise<GenerationRow[]> {
+  return db
+    .selectFrom('generations')
+    .selectAll()
+    .where('owner_id', '=', ownerId)
+    .where('status', '=', 'succeeded')
+    .where('provider', '=', opts.provider)
+    .where('model', '=', opts.model)
+    .where('created_at', '>=', opts.since)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(opts.limit)
+    .execute();
+}

@@ -60,11 +60,21 @@ export function SignInPage() {
           autoFocus
           {...form.bind('email')}
         />
-        <TextField label="Password" type="password" autoComplete="current-password" required reveal {...form.bind('password')} />
+        <TextField
+          label="Password"
+          type="password"
+          autoComplete="current-password"
+          required
+          reveal
+          {...form.bind('password')}
+        />
         <SubmitButton pending={form.pending} pendingLabel="Signing in…">
           Sign in
         </SubmitButton>
       </form>
+      <p className="auth-switch">
+        <Link to="/forgot-password">Forgot your password?</Link>
+      </p>
       <p className="auth-switch">
         New to DAWG AI? <Link to={withNext('/signup', next)}>Create an account</Link>
       </p>

@@ -179,6 +179,8 @@ interface LiveTurn {
   text: string;
   calls: ToolCall[];
   costMicro: number;
+  /** The provider that answered (failover may hand a turn from one to another). */
+  answeredBy: string | null;
   final: Extract<ChatEvent, { type: 'message' | 'error' }> | null;
 }
 
@@ -186,7 +188,19 @@ interface LiveTurn {
 interface StoredTurn {
   turnId: string | null;
   user: ChatMessage | null;
+  answeredBy: string | null;
   parts: ({ kind: 'text'; text: string } | { kind: 'tool'; call: ToolCall })[];
+}
+
+const CHAT_PROVIDER_NAMES: Record<string, string> = {
+  anthropic: 'Anthropic',
+  google: 'Google Gemini',
+  local: 'Offline producer',
+};
+
+/** "Google Gemini · gemini-2.5-flash": who answered a turn. */
+function answeredByLabel(provider: string, model: string | null): string {
+  return `${CHAT_PROVIDER_NAMES[provider] ?? provider}${model ? ` · ${model}` : ''}`;
 }
 
 function groupTurns(messages: ChatMessage[]): StoredTurn[] {
@@ -194,11 +208,12 @@ function groupTurns(messages: ChatMessage[]): StoredTurn[] {
   for (const m of messages) {
     let turn = turns.at(-1);
     if (m.role === 'user' || !turn || turn.turnId !== m.turnId) {
-      turn = { turnId: m.turnId, user: null, parts: [] };
+      turn = { turnId: m.turnId, user: null, answeredBy: null, parts: [] };
       turns.push(turn);
     }
     if (m.role === 'user') turn.user = m;
     else if (m.role === 'assistant') {
+      if (m.provider) turn.answeredBy = answeredByLabel(m.provider, m.model);
       if (m.content) turn.parts.push({ kind: 'text', text: m.content });
       for (const c of m.toolCalls ?? [])
         turn.parts.push({ kind: 'tool', call: { id: c.id, name: c.name, input: c.input } });
@@ -216,7 +231,7 @@ function useLiveTurn(turnId: string | null, onEvent: (event: ChatEvent, turnId: 
   const [turn, setTurn] = useState<LiveTurn | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    setTurn(turnId ? { turnId, text: '', calls: [], costMicro: 0, final: null } : null);
+    setTurn(turnId ? { turnId, text: '', calls: [], costMicro: 0, answeredBy: null, final: null } : null);
     setError(null);
   }, [turnId]);
   trpc.chat.onEvent.useSubscription(
@@ -244,7 +259,11 @@ function useLiveTurn(turnId: string | null, onEvent: (event: ChatEvent, turnId: 
                 calls: current.calls.map((c) => (c.id === event.toolCallId ? { ...c, result: event } : c)),
               };
             case 'usage':
-              return { ...current, costMicro: current.costMicro + event.costMicro };
+              return {
+                ...current,
+                costMicro: current.costMicro + event.costMicro,
+                answeredBy: answeredByLabel(event.provider, event.model),
+              };
             case 'message':
             case 'error':
               return { ...current, final: event };
@@ -393,6 +412,11 @@ export function ChatPanel({ projectId, onProjectChanged }: ChatPanelProps) {
                       Cost {formatUsd(costs.get(t.turnId)!.costMicro)}
                     </p>
                   )}
+                  {t.answeredBy && (
+                    <p className="small muted" data-testid="chat-answered-by">
+                      Answered by {t.answeredBy}
+                    </p>
+                  )}
                 </>
               )}
             </div>
@@ -416,6 +440,11 @@ export function ChatPanel({ projectId, onProjectChanged }: ChatPanelProps) {
               <p className="small muted chat-cost" data-testid="chat-live-cost">
                 Cost {formatUsd(turn.final ? turn.final.costMicro : turn.costMicro)}
               </p>
+              {turn.answeredBy && (
+                <p className="small muted" data-testid="chat-answered-by">
+                  Answered by {turn.answeredBy}
+                </p>
+              )}
               {streamError && running && <p className="small field-error">Reconnecting… ({streamError})</p>}
             </div>
           )}

@@ -17,6 +17,7 @@ import {
   PITCH_CLASSES,
   SCALE_NAMES,
   type CreateGenerationInput,
+  type GenerationCacheOffer,
   type GenerationView,
   type Plan,
 } from '@dawg/shared';
@@ -134,6 +135,9 @@ export function GeneratePanel({ projectId, onAdd }: GeneratePanelProps) {
   const [moreOpen, setMoreOpen] = useState(false);
   const [created, setCreated] = useState<string[]>([]);
   const create = trpc.generation.create.useMutation();
+  const reuse = trpc.generation.reuse.useMutation();
+  /** A cache offer for the request just submitted: reuse the finished song, or generate anyway. */
+  const [offer, setOffer] = useState<{ input: CreateGenerationInput; offer: GenerationCacheOffer } | null>(null);
   const recent = trpc.generation.list.useQuery({ limit: 5, ...(projectId ? { projectId } : {}) });
 
   const form = useForm(INITIAL, {
@@ -144,6 +148,34 @@ export function GeneratePanel({ projectId, onAdd }: GeneratePanelProps) {
       ),
     mapping: SESSION_ENDED,
   });
+
+  function show(jobId: string) {
+    setCreated((list) => [jobId, ...list.filter((id) => id !== jobId)]);
+    void utils.generation.list.invalidate();
+  }
+
+  async function start(input: CreateGenerationInput) {
+    const answer = await create.mutateAsync(input);
+    show(answer.jobId);
+    notify(`Generation started. Expected in about ${formatDuration(answer.estimatedTime)}.`, { tone: 'info' });
+  }
+
+  async function decide(accept: boolean) {
+    if (!offer) return;
+    const pending = offer;
+    setOffer(null);
+    try {
+      if (accept) {
+        const answer = await reuse.mutateAsync({ generationId: pending.offer.generationId });
+        show(answer.jobId);
+        notify(`Reused your earlier song: ${pending.offer.saving} saved.`, { tone: 'success' });
+      } else {
+        await start(pending.input);
+      }
+    } catch (err) {
+      notify(err instanceof Error ? err.message : 'Something went wrong', { tone: 'error' });
+    }
+  }
 
   const recentViews = recent.data?.items ?? [];
   const ids = [...new Set([...created, ...recentViews.map((g) => g.id)])];
@@ -175,10 +207,14 @@ export function GeneratePanel({ projectId, onAdd }: GeneratePanelProps) {
           noValidate
           aria-label="Generate music"
           onSubmit={form.submit(async (values) => {
-            const answer = await create.mutateAsync(generationInput(mode, values, projectId));
-            setCreated((list) => [answer.jobId, ...list.filter((id) => id !== answer.jobId)]);
-            notify(`Generation started. Expected in about ${formatDuration(answer.estimatedTime)}.`, { tone: 'info' });
-            void utils.generation.list.invalidate();
+            const input = generationInput(mode, values, projectId);
+            // An identical finished song is offered first; a failed lookup never stands in the way of generating.
+            const cached = await utils.generation.cacheLookup.fetch(input).catch(() => ({ offer: null }));
+            if (cached.offer) {
+              setOffer({ input, offer: cached.offer });
+              return;
+            }
+            await start(input);
           })}
         >
           <FormAlert message={form.errors.form} alertRef={form.alertRef} />
@@ -269,6 +305,22 @@ export function GeneratePanel({ projectId, onAdd }: GeneratePanelProps) {
           <SubmitButton pending={form.pending} pendingLabel="Starting…">
             Generate
           </SubmitButton>
+          {offer && (
+            <div className="cache-offer" role="status" data-testid="cache-offer">
+              <p className="small">
+                You made this exact song on {new Date(offer.offer.createdAt).toLocaleString()}. Reuse it and save{' '}
+                {offer.offer.saving}?
+              </p>
+              <div className="button-row">
+                <button type="button" className="button" onClick={() => void decide(true)}>
+                  Reuse it
+                </button>
+                <button type="button" className="button button-secondary" onClick={() => void decide(false)}>
+                  Generate anyway
+                </button>
+              </div>
+            </div>
+          )}
           {mode === 'simple' && promptLength > LIMITS.PROMPT_MAX_CHARS && (
             <p className="field-error small">
               The description is {promptLength - LIMITS.PROMPT_MAX_CHARS} characters too long.

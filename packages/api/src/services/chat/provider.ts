@@ -35,12 +35,24 @@ export interface ProviderAnswer {
   toolCalls: { id: string; name: string; input: unknown }[];
   stopReason: string | null;
   usage: ProviderUsage;
+  /** Who answered, when not the provider called (failover): the ledger and the message name it. */
+  answeredBy?: ProviderIdentity;
+}
+
+export interface ProviderIdentity {
+  provider: Provider;
+  model: string;
 }
 
 export interface ChatProvider {
   provider: Provider;
   model: string;
   stream(request: ProviderRequest, opts: { signal: AbortSignal; onText(delta: string): void }): Promise<ProviderAnswer>;
+  /**
+   * The provider for the rest of a turn once `answeredBy` answered a step (failover: the turn stays with the provider
+   * that took it over, so one plan is not continued by another model). Absent: the same provider.
+   */
+  continueWith?(answeredBy: ProviderIdentity): ChatProvider;
 }
 
 export class ProviderError extends Error {
@@ -54,6 +66,9 @@ export class ProviderError extends Error {
     super(message, opts);
     this.name = 'ProviderError';
   }
+
+  /** Which provider failed, when not the provider called (failover): its usage is billed to it. */
+  failedBy?: ProviderIdentity;
 }
 
 /** Rough token count of a request (≈ 3 characters a token: an upper bound for English and JSON). */

@@ -42,6 +42,7 @@ import {
   estimateInputTokens,
   type ProviderAnswer,
   ProviderError,
+  type ProviderIdentity,
   type ProviderMessage,
   type ProviderUsage,
 } from './provider';
@@ -81,7 +82,7 @@ const SHUTDOWN = 'shutdown';
 const STOP = 'stop';
 
 /** The cost of what a provider call used, per the price table (a free provider costs 0). */
-export function usageCost(provider: ChatProvider, usage: ProviderUsage): number {
+export function usageCost(provider: ProviderIdentity, usage: ProviderUsage): number {
   return costOf({
     provider: provider.provider,
     model: provider.model,
@@ -138,12 +139,13 @@ export function createChatRunner(deps: ChatRunnerDeps): ChatRunner {
     step: number,
     answer: Pick<ProviderAnswer, 'text' | 'toolCalls' | 'usage'>,
     costMicro: number,
+    by: ProviderIdentity,
   ): Promise<string> {
     return deps.db.transaction().execute(async (trx) => {
       await recordUsage(trx, {
         userId: spec.caller.id,
-        provider: provider.provider,
-        model: provider.model,
+        provider: by.provider,
+        model: by.model,
         kind: 'chat',
         units: {
           unit: 'tokens',
@@ -161,8 +163,8 @@ export function createChatRunner(deps: ChatRunnerDeps): ChatRunner {
         role: 'assistant',
         content: answer.text,
         toolCalls: answer.toolCalls.length > 0 ? answer.toolCalls : null,
-        provider: provider.provider,
-        model: provider.model,
+        provider: by.provider,
+        model: by.model,
         inputTokens: answer.usage.inputTokens,
         outputTokens: answer.usage.outputTokens,
         costMicro,
@@ -206,14 +208,16 @@ export function createChatRunner(deps: ChatRunnerDeps): ChatRunner {
     let lastMessageId: string | null = null;
     let partial = '';
     let step = 0;
+    /** The provider of the next step: a failover chain keeps the turn with the provider that took it over. */
+    let active: ChatProvider = provider;
     emit({ type: 'turn_started', turnId: spec.turnId, conversationId: spec.conversationId });
     try {
       for (; step < CHAT_LIMITS.STEPS_PER_TURN; step++) {
         const tools = availableTools(deps.tools.env);
         if (step > 0)
-          await checkBudget(spec.caller, estimateCallCost(provider, { system: spec.system, messages, tools }));
+          await checkBudget(spec.caller, estimateCallCost(active, { system: spec.system, messages, tools }));
         partial = '';
-        const answer = await provider.stream(
+        const answer = await active.stream(
           { system: spec.system, messages, tools, maxTokens: CHAT_LIMITS.MAX_OUTPUT_TOKENS },
           {
             signal,
@@ -224,15 +228,18 @@ export function createChatRunner(deps: ChatRunnerDeps): ChatRunner {
           },
         );
         partial = '';
-        const costMicro = usageCost(provider, answer.usage);
-        lastMessageId = await record(spec, step, answer, costMicro);
+        // The provider that answered (a failover chain names it) is the one billed and shown.
+        const by = answer.answeredBy ?? active;
+        if (answer.answeredBy && active.continueWith) active = active.continueWith(answer.answeredBy);
+        const costMicro = usageCost(by, answer.usage);
+        lastMessageId = await record(spec, step, answer, costMicro, { provider: by.provider, model: by.model });
         totals.inputTokens += answer.usage.inputTokens;
         totals.outputTokens += answer.usage.outputTokens;
         totals.costMicro += costMicro;
         emit({
           type: 'usage',
-          provider: provider.provider,
-          model: provider.model,
+          provider: by.provider,
+          model: by.model,
           inputTokens: answer.usage.inputTokens,
           outputTokens: answer.usage.outputTokens,
           costMicro,
@@ -305,8 +312,9 @@ export function createChatRunner(deps: ChatRunnerDeps): ChatRunner {
       const reason: unknown = signal.aborted ? signal.reason : undefined;
       // What the failed call used is billed too (the provider said so before failing).
       if (err instanceof ProviderError && err.usage) {
-        const costMicro = usageCost(provider, err.usage);
-        await record(spec, step, { text: partial, toolCalls: [], usage: err.usage }, costMicro).catch(
+        const by = err.failedBy ?? { provider: active.provider, model: active.model };
+        const costMicro = usageCost(by, err.usage);
+        await record(spec, step, { text: partial, toolCalls: [], usage: err.usage }, costMicro, by).catch(
           (recordErr: unknown) =>
             log.error({ err: recordErr, turnId: spec.turnId }, 'usage of a failed call not recorded'),
         );

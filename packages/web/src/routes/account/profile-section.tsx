@@ -3,6 +3,7 @@
  */
 import type { PublicUser } from '../../lib/auth';
 import { formatDate, isoString } from '../../lib/format';
+import { VerifyEmailButton } from './verify-email-button';
 
 export function ProfileSection({ user }: { user: PublicUser }) {
   return (
@@ -16,6 +17,9 @@ export function ProfileSection({ user }: { user: PublicUser }) {
         <div>
           <dt>Email</dt>
           <dd data-testid="profile-email">{user.email}</dd>
+          <dd>
+            <VerifyEmailButton />
+          </dd>
         </div>
         <div>
           <dt>Plan</dt>
