@@ -103,6 +103,12 @@ export function formatTable(results: readonly BenchResult[]): string {
   return rows.map((row) => row.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()).join('\n');
 }
 
+/** Benchmarks run alone after the full run (a change, or a new benchmark) carry `settings.remeasured`. */
+function remeasuredNote(results: readonly BenchResult[]): string[] {
+  const alone = results.filter((r) => typeof r.settings.remeasured === 'string').map((r) => r.name);
+  return alone.length === 0 ? [] : [`Run alone after the full run, on the same machine: ${alone.join(', ')}.`];
+}
+
 /** docs/benchmarks.md: machine, method, and per benchmark its median with spread, goal and verdict. */
 export function formatReport(report: { machine: ReturnType<typeof machine>; benchmarks: readonly BenchResult[] }) {
   const m = report.machine;
@@ -123,6 +129,7 @@ export function formatReport(report: { machine: ReturnType<typeof machine>; benc
     'the same run on the same machine, so a noisy machine moves both sides. The headline is the median over rounds,',
     'with the interquartile range (p25–p75) as its spread; the goal is judged on the median. Raw samples, settings',
     'and every variant are in `bench/results.json`.',
+    ...remeasuredNote(report.benchmarks),
     '',
     '## Results',
     '',

@@ -3,6 +3,7 @@ import { chatLatency } from './chat-latency';
 import { generationPipeline } from './generation';
 import { mixdownRealtime } from './mixdown';
 import { pipelineThroughput } from './pipeline-throughput';
+import { processRss } from './process-rss';
 import { progressLatency } from './progress-latency';
 import { synthRealtime } from './synth-realtime';
 import { timelineLongTasks } from './timeline';
@@ -10,6 +11,7 @@ import { trpcBatch } from './trpc-batch';
 import { trpcOverhead } from './trpc-overhead';
 import type { Benchmark } from './types';
 import { voiceRelay } from './voice-relay';
+import { webInitialJs } from './web-initial-js';
 
 export const BENCHMARKS: readonly Benchmark[] = [
   trpcOverhead,
@@ -22,4 +24,6 @@ export const BENCHMARKS: readonly Benchmark[] = [
   timelineLongTasks,
   mixdownRealtime,
   voiceRelay,
+  webInitialJs,
+  processRss,
 ];
