@@ -11,10 +11,12 @@ export const KEEP_COMPLETED: KeepJobs = { age: 24 * 60 * 60, count: 1_000 };
 export const KEEP_FAILED: KeepJobs = { age: 7 * 24 * 60 * 60, count: 5_000 };
 
 /**
- * Takeovers of a job whose worker died (lock expired) before BullMQ fails it. Bounded, so a job that crashes its
- * worker every time stops after a few; above 1 (BullMQ's default), so two crashes in a row do not fail good work.
+ * Takeovers of a job whose worker died (lock expired) before BullMQ fails it. A stall is the worker's fault, not the
+ * job's: during a rolling deploy or a crash loop one job can lose several workers in a row (the fault suite kills ten
+ * during a hundred generations and has seen a job lose four). Bounded, so a job that crashes its worker every time
+ * still stops; the generation's own time limit bounds it too.
  */
-export const MAX_STALLED_COUNT = 3;
+export const MAX_STALLED_COUNT = 10;
 
 /** For `new Queue(name, { defaultJobOptions })` in every producer. */
 export const defaultJobOptions: DefaultJobOptions = {
