@@ -7,10 +7,10 @@
  */
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHold, insertGeneration } from '@dawg/db';
-import { GENERATE_JOB_OPTIONS, JOB_NAMES, QUEUE_NAMES, queueRedisUrl } from '@dawg/shared';
+import { QUEUE_NAMES, queueRedisUrl } from '@dawg/shared';
 import {
   createTestDatabase,
+  enqueueTestGeneration,
   createUser,
   defaultRedisUrl,
   DEFAULT_QUEUE_DB,
@@ -77,26 +77,7 @@ afterAll(async () => {
 });
 
 async function enqueue(ownerId: string, n: number): Promise<string> {
-  const row = await insertGeneration(tdb.db, {
-    ownerId,
-    projectId: null,
-    kind: 'song',
-    prompt: `pg fault ${n}`,
-    params: { mode: 'simple', prompt: `pg fault ${n}`, instrumental: true, durationSec: 4, seed: n, variants: 2 },
-    provider: 'test',
-    model: 'test-tone-1',
-    estimatedCostMicro: 0,
-    idempotencyKey: null,
-  });
-  await createHold(tdb.db, {
-    userId: ownerId,
-    kind: 'music',
-    amountMicro: 0,
-    generationId: row.id,
-    expiresAt: new Date(Date.now() + 3_600_000),
-  });
-  await queue.add(JOB_NAMES.generate, { generationId: row.id }, { ...GENERATE_JOB_OPTIONS, jobId: row.id });
-  return row.id;
+  return enqueueTestGeneration(tdb.db, queue, { ownerId, prompt: `pg fault ${n}`, seed: n });
 }
 
 /** A DB-backed call; aborted (and so failed) if the api has not answered within its own request timeout + slack. */

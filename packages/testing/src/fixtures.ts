@@ -3,7 +3,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Insertable, Kysely, Selectable } from 'kysely';
-import { createSession, type Database, UNUSABLE_PASSWORD_HASH } from '@dawg/db';
+import { createHold, createSession, type Database, insertGeneration, UNUSABLE_PASSWORD_HASH } from '@dawg/db';
+import { GENERATE_JOB_OPTIONS, JOB_NAMES } from '@dawg/shared';
 
 export interface CreateUserOptions {
   role?: 'user' | 'admin';
@@ -37,4 +38,47 @@ export async function createUser(
     .executeTakeFirstOrThrow();
   const { token } = await createSession(db, user.id);
   return { user, token };
+}
+
+/** What the fault tests need of a BullMQ queue (the testing package does not depend on bullmq). */
+export interface GenerationQueueLike {
+  add(name: string, data: { generationId: string }, opts: Record<string, unknown>): Promise<unknown>;
+}
+
+/**
+ * A zero-cost test-provider generation as admission would leave it — the `queued` row and its (zero) hold — and its
+ * job on the generate queue. For tests that drive workers directly, without the api.
+ */
+export async function enqueueTestGeneration(
+  db: Kysely<Database>,
+  queue: GenerationQueueLike,
+  g: { ownerId: string; prompt: string; seed: number; durationSec?: number; variants?: number },
+): Promise<string> {
+  const row = await insertGeneration(db, {
+    ownerId: g.ownerId,
+    projectId: null,
+    kind: 'song',
+    prompt: g.prompt,
+    params: {
+      mode: 'simple',
+      prompt: g.prompt,
+      instrumental: true,
+      durationSec: g.durationSec ?? 4,
+      seed: g.seed,
+      variants: g.variants ?? 2,
+    },
+    provider: 'test',
+    model: 'test-tone-1',
+    estimatedCostMicro: 0,
+    idempotencyKey: null,
+  });
+  await createHold(db, {
+    userId: g.ownerId,
+    kind: 'music',
+    amountMicro: 0,
+    generationId: row.id,
+    expiresAt: new Date(Date.now() + 3_600_000),
+  });
+  await queue.add(JOB_NAMES.generate, { generationId: row.id }, { ...GENERATE_JOB_OPTIONS, jobId: row.id });
+  return row.id;
 }

@@ -10,10 +10,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHold, insertGeneration } from '@dawg/db';
-import { GENERATE_JOB_OPTIONS, JOB_NAMES, parseEnv, QUEUE_NAMES, workerEnvSchema } from '@dawg/shared';
+import { parseEnv, QUEUE_NAMES, workerEnvSchema } from '@dawg/shared';
 import {
   createTestDatabase,
+  enqueueTestGeneration,
   createUser,
   launch,
   startRedisServer,
@@ -84,26 +84,7 @@ afterAll(async () => {
 });
 
 async function enqueue(ownerId: string, n: number): Promise<string> {
-  const row = await insertGeneration(tdb.db, {
-    ownerId,
-    projectId: null,
-    kind: 'song',
-    prompt: `redis fault ${n}`,
-    params: { mode: 'simple', prompt: `redis fault ${n}`, instrumental: true, durationSec: 4, seed: n, variants: 2 },
-    provider: 'test',
-    model: 'test-tone-1',
-    estimatedCostMicro: 0,
-    idempotencyKey: null,
-  });
-  await createHold(tdb.db, {
-    userId: ownerId,
-    kind: 'music',
-    amountMicro: 0,
-    generationId: row.id,
-    expiresAt: new Date(Date.now() + 3_600_000),
-  });
-  await queue.add(JOB_NAMES.generate, { generationId: row.id }, { ...GENERATE_JOB_OPTIONS, jobId: row.id });
-  return row.id;
+  return enqueueTestGeneration(tdb.db, queue, { ownerId, prompt: `redis fault ${n}`, seed: n });
 }
 
 /** generation.create through the api (its admission, hold and enqueue all use Redis). */

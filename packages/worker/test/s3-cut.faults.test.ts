@@ -7,10 +7,10 @@
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHold, insertGeneration } from '@dawg/db';
-import { GENERATE_JOB_OPTIONS, JOB_NAMES, parseEnv, QUEUE_NAMES, workerEnvSchema } from '@dawg/shared';
+import { parseEnv, QUEUE_NAMES, workerEnvSchema } from '@dawg/shared';
 import {
   createTestDatabase,
+  enqueueTestGeneration,
   createUser,
   defaultRedisUrl,
   flushPrefix,
@@ -71,26 +71,7 @@ afterAll(async () => {
 });
 
 async function enqueue(ownerId: string, n: number): Promise<string> {
-  const row = await insertGeneration(tdb.db, {
-    ownerId,
-    projectId: null,
-    kind: 'song',
-    prompt: `s3 fault ${n}`,
-    params: { mode: 'simple', prompt: `s3 fault ${n}`, instrumental: true, durationSec: 8, seed: n, variants: 2 },
-    provider: 'test',
-    model: 'test-tone-1',
-    estimatedCostMicro: 0,
-    idempotencyKey: null,
-  });
-  await createHold(tdb.db, {
-    userId: ownerId,
-    kind: 'music',
-    amountMicro: 0,
-    generationId: row.id,
-    expiresAt: new Date(Date.now() + 3_600_000),
-  });
-  await queue.add(JOB_NAMES.generate, { generationId: row.id }, { ...GENERATE_JOB_OPTIONS, jobId: row.id });
-  return row.id;
+  return enqueueTestGeneration(tdb.db, queue, { ownerId, prompt: `s3 fault ${n}`, seed: n, durationSec: 8 });
 }
 
 async function bucketKeys(): Promise<string[]> {
