@@ -63,11 +63,11 @@ if (!skipStatic) {
 
 const outDir = path.join(root, 'test-results');
 mkdirSync(outDir, { recursive: true });
-// The fault suite (real outages and SIGKILLs) runs only when asked (`--only=faults`, `pnpm test:faults`): its
-// Postgres-cut and kill timings still flake on a shared 2-core machine, and a flaky stage must not gate every change.
+// The fault suite (real outages, SIGKILLs and a deploy) is a stage of its own between integration and e2e; each of
+// its files prints one `faults: <name> {counts}` line.
 const groups: { name: string; projects: string[]; optIn?: boolean }[] = [
   { name: 'unit+integration', projects: ['unit', 'integration'] },
-  { name: 'faults', projects: ['faults'], optIn: true },
+  { name: 'faults', projects: ['faults'] },
   { name: 'e2e', projects: ['e2e'] },
 ];
 if (!stageFailed) {

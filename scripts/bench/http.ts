@@ -9,11 +9,19 @@ export interface LoadOptions {
   url: string;
   connections: number;
   durationSeconds: number;
+  /** Sent with every request (e.g. `authorization`). */
+  headers?: Record<string, string>;
 }
 
 /** Mean req/s of one autocannon run; throws if any answer was not 2xx or any request failed. */
-export async function requestsPerSecond({ url, connections, durationSeconds }: LoadOptions): Promise<number> {
-  const result = await autocannon({ url, connections, duration: durationSeconds, pipelining: 1 });
+export async function requestsPerSecond({ url, connections, durationSeconds, headers }: LoadOptions): Promise<number> {
+  const result = await autocannon({
+    url,
+    connections,
+    duration: durationSeconds,
+    pipelining: 1,
+    ...(headers ? { headers } : {}),
+  });
   const failed = result.non2xx + result.errors + result.timeouts;
   if (failed > 0) {
     throw new Error(
@@ -32,9 +40,9 @@ export interface HttpAnswer {
   body: string;
 }
 
-export function httpGet(url: string, agent: Agent): Promise<HttpAnswer> {
+export function httpGet(url: string, agent: Agent, headers?: Record<string, string>): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = get(url, { agent }, (res) => {
+    const req = get(url, { agent, ...(headers ? { headers } : {}) }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
@@ -47,8 +55,8 @@ export function httpGet(url: string, agent: Agent): Promise<HttpAnswer> {
 }
 
 /** GET that must answer 200; returns the parsed JSON. */
-export async function getJson(url: string, agent: Agent): Promise<unknown> {
-  const { status, body } = await httpGet(url, agent);
+export async function getJson(url: string, agent: Agent, headers?: Record<string, string>): Promise<unknown> {
+  const { status, body } = await httpGet(url, agent, headers);
   if (status !== 200) throw new Error(`${url} answered ${status}: ${body.slice(0, 200)}`);
   return JSON.parse(body) as unknown;
 }

@@ -11,10 +11,11 @@
  *                     unless given)
  *   --check           exit 1 when a goal is missed
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, freemem, platform, arch, release } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { formatSoakSection, type SoakResult } from '../soak/report';
 import { BENCHMARKS } from './registry';
 import type { BenchResult } from './types';
 
@@ -109,8 +110,22 @@ function remeasuredNote(results: readonly BenchResult[]): string[] {
   return alone.length === 0 ? [] : [`Run alone after the full run, on the same machine: ${alone.join(', ')}.`];
 }
 
-/** docs/benchmarks.md: machine, method, and per benchmark its median with spread, goal and verdict. */
-export function formatReport(report: { machine: ReturnType<typeof machine>; benchmarks: readonly BenchResult[] }) {
+/** What bench/results.json holds. */
+export interface BenchReport {
+  machine: ReturnType<typeof machine>;
+  benchmarks: readonly BenchResult[];
+}
+
+/** The last `pnpm soak` result (bench/soak.json), if there is one. */
+export function readSoak(path: string): SoakResult | null {
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as SoakResult) : null;
+}
+
+/**
+ * docs/benchmarks.md: machine, method, and per benchmark its median with spread, goal and verdict; then the soak's
+ * section when a soak result is given.
+ */
+export function formatReport(report: BenchReport, soak: SoakResult | null = null) {
   const m = report.machine;
   const met = report.benchmarks.filter((r) => r.met).length;
   const lines = [
@@ -148,6 +163,7 @@ export function formatReport(report: { machine: ReturnType<typeof machine>; benc
     if (variants.length === 0) continue;
     lines.push(`- **${r.name}**: ${variants.map(([name, v]) => `${name} ${fmt(v.median)} ${v.unit}`).join('; ')}`);
   }
+  if (soak) lines.push('', formatSoakSection(soak).trimEnd());
   return `${lines.join('\n')}\n`;
 }
 
@@ -175,7 +191,7 @@ async function main(): Promise<number> {
   process.stdout.write(`\n${formatTable(results)}\n\nwrote ${args.out}\n`);
   if (args.report) {
     mkdirSync(dirname(args.report), { recursive: true });
-    writeFileSync(args.report, formatReport(report));
+    writeFileSync(args.report, formatReport(report, readSoak(join(repoRoot, 'bench/soak.json'))));
     process.stdout.write(`wrote ${args.report}\n`);
   }
   return args.check && results.some((r) => !r.met) ? 1 : 0;

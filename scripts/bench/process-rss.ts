@@ -5,10 +5,15 @@
  *   the same process;
  * - worker while rendering: peak VmRSS, sampled every 50 ms, during a 300 s song through the local synth, created
  *   with the api's `POST /api/generate` (goal ≤ 250 MB); one render per round, in the same worker process.
- * Both run as production does (`tsx src/main.ts`: TypeScript through tsx's loader).
+ * Both run as production does: the production build (`scripts/build-server.mjs`, made first) started with the
+ * package's `start` script, `node [V8 flags] dist/main.mjs`, read from its package.json (so the benchmark measures
+ * what the Dockerfiles and Railway run, flags included).
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDb, type Database } from '@dawg/db';
 import {
@@ -22,6 +27,7 @@ import {
   launch,
   newRunId,
   quoteIdent,
+  repoPath,
   startS3Server,
   TEST_DB_PREFIX,
   testEnv,
@@ -90,6 +96,29 @@ async function benchDatabase(): Promise<BenchDatabase> {
 }
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
+
+/** A production start command: `node [flags] <entry>` from the package's `start` script. */
+export interface StartCommand {
+  nodeArgs: string[];
+  entry: string;
+}
+
+export function parseStartScript(script: string, pkgDir: string): StartCommand {
+  const words = script.trim().split(/\s+/);
+  const entry = words.at(-1);
+  if (words[0] !== 'node' || !entry || !/\.m?js$/.test(entry) || words.slice(1, -1).some((w) => !w.startsWith('--'))) {
+    throw new Error(`start script is not \`node [--flags] <built entry>\`: ${script}`);
+  }
+  return { nodeArgs: words.slice(1, -1), entry: join(pkgDir, entry) };
+}
+
+/** Builds the package (scripts/build-server.mjs) and returns how its `start` script runs it. */
+function productionStart(name: 'api' | 'worker'): StartCommand {
+  execFileSync(process.execPath, [repoPath('scripts/build-server.mjs'), name], { stdio: 'pipe' });
+  const pkgDir = repoPath(`packages/${name}`);
+  const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { scripts?: { start?: string } };
+  return parseStartScript(pkg.scripts?.start ?? '', pkgDir);
+}
 
 async function apiIdle(stack: Launched, rounds: number, log: (line: string) => void): Promise<number[]> {
   const api = stack.apis[0]!;
@@ -169,15 +198,25 @@ export const processRss: Benchmark = {
         { databaseUrl: database.url, redisPrefix: prefix, s3: s3server },
         { MUSIC_PROVIDER: 'local', WHITELISTED_IPS: '127.0.0.1', LOG_LEVEL: 'warn' },
       );
-      stack = await launch({ apis: 1, workers: 1, env });
+      const api = productionStart('api');
+      const worker = productionStart('worker');
+      stack = await launch({
+        apis: 1,
+        workers: 1,
+        env,
+        apiEntry: api.entry,
+        workerEntry: worker.entry,
+        nodeArgs: { api: api.nodeArgs, worker: worker.nodeArgs },
+      });
       const apiSamples = await apiIdle(stack, ctx.rounds, ctx.log);
       const { token } = await createUser(database.db, { plan: 'studio' });
       const renders = [];
       for (let i = 0; i < ctx.rounds; i++) renders.push(await workerRender(stack, token, ctx.log));
       const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
       const processes =
-        'launch() from @dawg/testing: node --import tsx <entry> (as `tsx src/main.ts` in production), test database, ' +
-        'Redis prefix, S3-protocol server';
+        'launch() from @dawg/testing: the production build run by each package\'s `start` script ' +
+        `(api: node ${[...api.nodeArgs, 'dist/main.mjs'].join(' ')}; worker: node ${[...worker.nodeArgs, 'dist/main.mjs'].join(' ')}), ` +
+        'test database, Redis prefix, S3-protocol server';
       return [
         singleVariantResult({
           name: 'api-idle-rss',

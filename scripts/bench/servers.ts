@@ -1,4 +1,4 @@
-/** Starts bench-servers.ts as a child process and hands back its URLs; stop() ends it. */
+/** Starts bench-servers.ts (or another server script of the benchmarks) as a child process and hands back its URLs; stop() ends it. */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -13,9 +13,14 @@ export interface BenchServers {
   stop(): Promise<void>;
 }
 
-export async function startBenchServers(repoRoot: string, env: NodeJS.ProcessEnv = process.env): Promise<BenchServers> {
+/** `script`: the child to run (bench-servers.ts; db-list-servers.ts for the database-backed list). */
+export async function startBenchServers(
+  repoRoot: string,
+  env: NodeJS.ProcessEnv = process.env,
+  script = 'scripts/bench/bench-servers.ts',
+): Promise<BenchServers> {
   const tsx = pathToFileURL(createRequire(join(repoRoot, 'package.json')).resolve('tsx')).href;
-  const child = spawn(process.execPath, ['--import', tsx, join(repoRoot, 'scripts/bench/bench-servers.ts')], {
+  const child = spawn(process.execPath, ['--import', tsx, join(repoRoot, script)], {
     cwd: repoRoot,
     env: { ...env, NODE_ENV: 'development' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -25,13 +25,20 @@ function envList(p: string): Record<string, string> {
   return vars;
 }
 
+/** The `start` script of a server package. */
+function startScript(service: 'api' | 'worker'): string {
+  return (json(`packages/${service}/package.json`) as { scripts: { start: string } }).scripts.start;
+}
+
 describe('Railway', () => {
   for (const service of ['api', 'worker'] as const) {
     it(`${service}: Dockerfile build, start command, health check`, () => {
       const config = json(`deploy/railway/${service}.json`);
       expect(config.build.builder).toBe('DOCKERFILE');
       expect(existsSync(repoPath(config.build.dockerfilePath as string))).toBe(true);
-      expect(config.deploy.startCommand).toContain('src/main.ts');
+      // The production build, started as the package's `start` script (what the RSS benchmark measures).
+      expect(config.deploy.startCommand).toBe(startScript(service));
+      expect(startScript(service)).toMatch(/^node (--\S+ )*dist\/main\.mjs$/);
       expect(config.deploy.healthcheckPath).toBe('/health');
       expect(config.deploy.restartPolicyType).toBe('ON_FAILURE');
       // Long enough for in-flight work to finish after SIGTERM (SHUTDOWN_TIMEOUT_MS defaults to 25 s).
@@ -76,7 +83,10 @@ describe('Dockerfiles', () => {
       expect(runtime).toMatch(/^USER node$/m);
       expect(runtime).toContain('COPY --from=build --chown=node:node /out /app');
       expect(runtime).toMatch(/^HEALTHCHECK .*\n.*\/health/m);
-      expect(runtime).toMatch(/^CMD \["node", "--import", .*"src\/main.ts"\]$/m);
+      // Built in the build stage, started as the package's `start` script.
+      expect(text).toContain(`node scripts/build-server.mjs ${service} --outdir /out/dist`);
+      const cmd = /^CMD (\[.*\])$/m.exec(runtime)?.[1];
+      expect(JSON.parse(cmd ?? 'null')).toEqual(startScript(service).split(' '));
       // The tsx version of the image is the repository's.
       const tsx = /tsx@(\d+\.\d+\.\d+)/.exec(runtime)?.[1];
       expect(read('pnpm-lock.yaml')).toContain(`tsx@${tsx}`);

@@ -17,6 +17,8 @@ export interface ApiMetrics {
   /** WebSocket connections opened / closed, by upgrade path (the registered paths only). */
   websocketConnectionsTotal: Counter<'path'>;
   websocketDisconnectionsTotal: Counter<'path'>;
+  /** WebSocket clients dropped for not reading: their unsent bytes passed the cap (ws/upgrade.ts), by path. */
+  websocketSlowClientsDroppedTotal: Counter<'path'>;
   /** Responses refused with 429, by route template (same bounded labels as the request metrics). */
   rateLimitHitsTotal: Counter<'route'>;
   /** Calls to external providers (openai, anthropic, suno, s3, ...) by operation and outcome (ok|error). */
@@ -75,6 +77,12 @@ export function createMetrics(opts: { enabled: boolean }): ApiMetrics {
     websocketDisconnectionsTotal: new Counter({
       name: 'websocket_disconnections_total',
       help: 'WebSocket connections closed (by either side), by path',
+      labelNames: ['path'],
+      registers: [registry],
+    }),
+    websocketSlowClientsDroppedTotal: new Counter({
+      name: 'websocket_slow_clients_dropped_total',
+      help: 'WebSocket clients closed because their unsent bytes passed the cap, by path',
       labelNames: ['path'],
       registers: [registry],
     }),

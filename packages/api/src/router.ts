@@ -5,6 +5,7 @@ import { arrangementRouter } from './routers/arrangement';
 import { billingRouter } from './routers/billing';
 import { authRouter } from './routers/auth';
 import { chatRouter } from './routers/chat';
+import { demoRouter } from './routers/demo';
 import { generationRouter } from './routers/generation';
 import { healthRouter } from './routers/health';
 import { notificationRouter } from './routers/notification';
@@ -30,6 +31,7 @@ export const appRouter = router({
   usage: usageRouter,
   userBudget: userBudgetRouter,
   notification: notificationRouter,
+  demo: demoRouter,
 });
 
 export type AppRouter = typeof appRouter;

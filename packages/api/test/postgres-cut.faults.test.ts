@@ -62,8 +62,8 @@ beforeAll(async () => {
     maxRetriesPerRequest: null,
   });
   queue = new Queue(QUEUE_NAMES.generate, { connection, prefix });
-  stack = await launch({ apis: 1, workers: 1, env, healthTimeoutMs: 60_000 });
-}, 180_000);
+  stack = await launch({ apis: 1, workers: 1, env, healthTimeoutMs: 180_000 });
+}, 300_000);
 
 afterAll(async () => {
   proxy?.restore();

@@ -24,7 +24,9 @@ export * from './queries/tracks';
 export * from './queries/usage';
 export * from './queries/users';
 export * from './queries/email-tokens';
+export * from './queries/demo';
 export * from './seed';
+export * from './unavailable';
 
 export type Db = Kysely<Database>;
 /** What query functions take: the database or a transaction on it. */

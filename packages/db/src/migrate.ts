@@ -16,6 +16,7 @@ import * as m0400 from './migrations/2026_11_25_0400_budget_plan_default';
 import * as m0500 from './migrations/2026_11_25_0500_mixdown_outputs';
 import * as m0600 from './migrations/2026_11_25_0600_seed_compat_views';
 import * as m0700 from './migrations/2026_11_25_0700_email_tokens';
+import * as m0800 from './migrations/2026_11_25_0800_ephemeral_users';
 
 /** Every migration by name, in order. Add new ones at the end. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -30,6 +31,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_11_25_0500_mixdown_outputs': m0500,
   '2026_11_25_0600_seed_compat_views': m0600,
   '2026_11_25_0700_email_tokens': m0700,
+  '2026_11_25_0800_ephemeral_users': m0800,
 };
 
 export class MigrationError extends Error {

@@ -56,6 +56,11 @@ export interface UsersTable {
   disabled_at: NullableTimestamp;
   created_at: CreatedAt;
   updated_at: DefaultTimestamp;
+  /** Demo mode: an account made for one visitor, removed with its objects after `ephemeral_expires_at`. */
+  ephemeral: Generated<boolean>;
+  ephemeral_expires_at: NullableTimestamp;
+  /** Rate-limit key of the address the demo account was made from (its generations are limited per address). */
+  ephemeral_ip: string | null;
 }
 
 export interface SessionsTable {
@@ -471,6 +476,9 @@ export const COLUMNS = {
     disabled_at: 'timestamptz?',
     created_at: 'timestamptz=',
     updated_at: 'timestamptz=',
+    ephemeral: 'bool=',
+    ephemeral_expires_at: 'timestamptz?',
+    ephemeral_ip: 'text?',
   },
   sessions: {
     id: 'text',

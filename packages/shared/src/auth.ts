@@ -66,6 +66,8 @@ export const publicUserSchema = z.object({
   plan: z.enum(PLAN_IDS),
   /** ISO 8601. */
   createdAt: z.string(),
+  /** Demo mode: present only on an ephemeral account, with when it (and its work) will be removed (ISO 8601). */
+  demo: z.object({ expiresAt: z.string() }).optional(),
 });
 export type PublicUserDto = z.infer<typeof publicUserSchema>;
 

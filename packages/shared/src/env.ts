@@ -165,6 +165,17 @@ export const apiEnvSchema = baseEnvSchema.extend({
   VOICE_MAX_SESSIONS_PER_USER: z.coerce.number().int().min(1).max(20).default(2),
   /** A voice session ends after this long. */
   VOICE_MAX_SESSION_MS: z.coerce.number().int().min(1000).default(30 * 60 * 1000),
+  /**
+   * Demo mode (the web app's VITE_DEMO_MODE): a visitor who is not signed in gets an ephemeral account of their own
+   * with a sample project. Off: the demo procedures refuse.
+   */
+  DEMO_MODE: bool.default(false),
+  /** How long an ephemeral account lives before the worker removes it with its objects. */
+  DEMO_ACCOUNT_TTL_HOURS: z.coerce.number().min(0.01).max(24 * 30).default(24),
+  /** Local-synth generations demo accounts may make per address per day (the sample project's do not count). */
+  DEMO_GENERATIONS_PER_IP: z.coerce.number().int().min(0).max(1000).default(3),
+  /** Demo accounts one address may start per day. */
+  DEMO_ACCOUNTS_PER_IP: z.coerce.number().int().min(1).max(10_000).default(10),
 });
 
 export const workerEnvSchema = baseEnvSchema.extend({

@@ -17,3 +17,4 @@ export * from './chat';
 export * from './ops';
 export * from './mix';
 export * from './voice';
+export * from './demo';

@@ -32,6 +32,8 @@ export const JOB_NAMES = {
   deleteTrack: 'maintenance.delete-track',
   /** Fail uploads never completed (pending) or whose analysis never finished (processing), deleting their objects. */
   purgeStaleUploads: 'purge-stale-uploads',
+  /** Remove expired demo-mode (ephemeral) accounts with their S3 objects, and nothing else. */
+  purgeExpiredDemoAccounts: 'purge-expired-demo-accounts',
   /** Apply one recorded Stripe webhook event (a `stripe_events` row) to subscriptions and plans. */
   stripeEvent: 'billing.stripe-event',
 } as const;
@@ -79,6 +81,11 @@ export const JOBS = {
   [JOB_NAMES.deleteAccount]: job(JOB_NAMES.deleteAccount, QUEUE_NAMES.maintenance, deleteAccountJobSchema),
   [JOB_NAMES.deleteTrack]: job(JOB_NAMES.deleteTrack, QUEUE_NAMES.maintenance, deleteTrackJobSchema),
   [JOB_NAMES.purgeStaleUploads]: job(JOB_NAMES.purgeStaleUploads, QUEUE_NAMES.maintenance, maintenanceJobSchema),
+  [JOB_NAMES.purgeExpiredDemoAccounts]: job(
+    JOB_NAMES.purgeExpiredDemoAccounts,
+    QUEUE_NAMES.maintenance,
+    maintenanceJobSchema,
+  ),
   [JOB_NAMES.stripeEvent]: job(JOB_NAMES.stripeEvent, QUEUE_NAMES.billing, stripeEventJobSchema),
 } as const satisfies Record<JobName, JobDefinition>;
 

@@ -6,7 +6,9 @@
  * a free port first and passing it on races with every other server that tests start in parallel.
  *
  * Processes run as `node --import tsx <entry>` rather than through the tsx CLI: the CLI is a shell shim plus a parent
- * node process that spawns the real one, so a SIGKILL to the pid we hold would orphan the actual server.
+ * node process that spawns the real one, so a SIGKILL to the pid we hold would orphan the actual server. A built entry
+ * (`.mjs`/`.js`, e.g. `packages/api/dist/main.mjs` from `scripts/build-server.mjs`) runs with plain `node`, as in
+ * production.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -18,9 +20,11 @@ export interface LaunchOptions {
   workers?: number;
   /** The environment of every process (testEnv()); PORT / WORKER_PORT are set to 0 per process. */
   env: Record<string, string>;
-  /** Entry files, relative to the repo root or absolute. */
+  /** Entry files, relative to the repo root or absolute; `.ts` ones load through tsx, built `.mjs`/`.js` ones do not. */
   apiEntry?: string;
   workerEntry?: string;
+  /** Extra node options before the entry, per kind (e.g. the V8 flags of the production start commands). */
+  nodeArgs?: { api?: readonly string[]; worker?: readonly string[] };
   /** How long each process may take to answer /health with 200. */
   healthTimeoutMs?: number;
   /** How long stop() waits after SIGTERM before SIGKILL. */
@@ -98,17 +102,24 @@ function tail(text: string, max = 4_000): string {
 }
 
 const tsxLoader = pathToFileURL(repoPath('node_modules/tsx/dist/loader.mjs')).href;
-const orphanGuard = pathToFileURL(repoPath('packages/testing/src/orphan-guard.ts')).href;
+const orphanGuard = pathToFileURL(repoPath('packages/testing/src/orphan-guard.mjs')).href;
 
 function resolveEntry(entry: string): string {
   return path.isAbsolute(entry) ? entry : repoPath(entry);
 }
 
-function spawnChild(kind: 'api' | 'worker', index: number, entry: string, env: Record<string, string>) {
+function spawnChild(
+  kind: 'api' | 'worker',
+  index: number,
+  entry: string,
+  env: Record<string, string>,
+  nodeArgs: readonly string[] = [],
+) {
   const name = `${kind}-${index}`;
   const portVar = kind === 'api' ? 'PORT' : 'WORKER_PORT';
   const logLevel = VERBOSE_LEVELS.has(env.LOG_LEVEL ?? '') ? env.LOG_LEVEL! : 'info';
-  const proc = spawn(process.execPath, ['--import', tsxLoader, '--import', orphanGuard, resolveEntry(entry)], {
+  const loader = /\.m?js$/.test(entry) ? [] : ['--import', tsxLoader];
+  const proc = spawn(process.execPath, [...nodeArgs, ...loader, '--import', orphanGuard, resolveEntry(entry)], {
     cwd: repoPath(),
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, [portVar]: '0', LOG_LEVEL: logLevel },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -224,14 +235,15 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     env,
     apiEntry = 'packages/api/src/main.ts',
     workerEntry = 'packages/worker/src/main.ts',
+    nodeArgs = {},
     healthTimeoutMs = 90_000,
     stopTimeoutMs = 20_000,
   } = opts;
 
   const children: Child[] = [];
   try {
-    for (let i = 0; i < apis; i++) children.push(spawnChild('api', i, apiEntry, env));
-    for (let i = 0; i < workers; i++) children.push(spawnChild('worker', i, workerEntry, env));
+    for (let i = 0; i < apis; i++) children.push(spawnChild('api', i, apiEntry, env, nodeArgs.api));
+    for (let i = 0; i < workers; i++) children.push(spawnChild('worker', i, workerEntry, env, nodeArgs.worker));
     await Promise.all(children.map((c) => waitHealthy(c, healthTimeoutMs)));
   } catch (err) {
     await stopAll(children, 5_000).catch(() => undefined);

@@ -16,6 +16,7 @@ import { AccountPage } from './routes/account/account-page';
 import { AdminCostsPage } from './routes/admin/costs-page';
 import { DevOutboxPage, ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from './routes/email-links';
 import { BillingPage } from './routes/billing/billing-page';
+import { KeepWorkPage } from './routes/demo';
 import { HomePage } from './routes/home';
 import { NotFoundPage } from './routes/not-found';
 import { RouteError } from './routes/route-error';
@@ -88,6 +89,14 @@ const router = createBrowserRouter([
         element: (
           <RequireAuth>
             <AdminCostsPage />
+          </RequireAuth>
+        ),
+      },
+      {
+        path: 'keep-work',
+        element: (
+          <RequireAuth>
+            <KeepWorkPage />
           </RequireAuth>
         ),
       },

@@ -7,6 +7,8 @@ interface ImportMetaEnv {
   readonly VITE_SENTRY_DSN?: string;
   /** An identifier of this build (e.g. the commit), shown as `<html data-build>`. */
   readonly VITE_APP_BUILD?: string;
+  /** `true`: offer "Try the studio" (demo mode; the api must run DEMO_MODE=true). */
+  readonly VITE_DEMO_MODE?: string;
 }
 
 interface ImportMeta {

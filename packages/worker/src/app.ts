@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { Queue, WaitingError, Worker, type Job } from 'bullmq';
+import { DelayedError, Queue, WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -24,6 +24,7 @@ import { KEEP_COMPLETED, KEEP_FAILED, MAX_STALLED_COUNT } from './job-options';
 import { createLogger } from './logger';
 import { wakeSuno } from './providers/suno-wake';
 import { createErrorReporter } from './error-reporter';
+import { databaseRetryDelayMs, isDatabaseDown, MAX_DATABASE_DEFERRALS } from './db-unavailable';
 import { setProviderObserver } from './providers/observe';
 import { createWorkerMetrics, type JobOutcome } from './metrics';
 import { createEventsConnection, createProbeConnection, createQueueConnection, maxmemoryPolicy } from './redis';
@@ -221,6 +222,21 @@ export function createWorkerApp(options: WorkerAppOptions): WorkerApp {
         outcome = 'returned';
         jobLog.warn('shutdown deadline passed: job handed back to the queue');
         throw new WaitingError();
+      }
+      // Postgres unreachable: not the job's fault. Delayed with attemptsMade unchanged (DelayedError: BullMQ
+      // neither completes nor fails it), a bounded number of times; the job left its rows for the next run.
+      const deferrals = Math.max(0, job.attemptsStarted - job.attemptsMade - 1);
+      if (
+        token !== undefined &&
+        !bullSignal?.aborted &&
+        deferrals < MAX_DATABASE_DEFERRALS &&
+        (await isDatabaseDown(db, err))
+      ) {
+        const delayMs = databaseRetryDelayMs(deferrals);
+        await job.moveToDelayed(Date.now() + delayMs, token);
+        outcome = 'returned';
+        jobLog.warn({ err: (err as Error).message, delayMs, deferrals }, 'database unreachable: job retried later');
+        throw new DelayedError();
       }
       if (bullSignal?.aborted) jobLog.info({ reason: String(bullSignal.reason) }, 'job canceled');
       else jobLog.warn({ err }, 'job failed');

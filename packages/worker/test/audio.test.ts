@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeFilter, parseEbur128Summary, parseLoudnormJson, planNormalization } from '../src/audio/loudnorm';
 import { asInt16, interleave, wav16Header } from '../src/audio/pcm';
-import { computePeaks, MAX_PEAKS, MIN_PEAKS, peakCountFor } from '../src/audio/peaks';
+import { computePeaks, MAX_PEAKS, MIN_PEAKS, PeaksBuilder, peakCountFor } from '../src/audio/peaks';
 import { renderTestTone, TEST_TONE_MAX_SEC } from '../src/providers/test-tone';
 
 const LOUDNORM_STDERR = `size=N/A time=00:00:30.00 bitrate=N/A speed= 101x
@@ -97,6 +97,33 @@ describe('peaks', () => {
     const ints = Int16Array.from(floats, (x) => Math.round(x * 32767));
     const fromInts = computePeaks(ints, sr, 2);
     expect(fromInts.data[0]![1]).toBeCloseTo(0.5, 3);
+  });
+});
+
+describe('PeaksBuilder', () => {
+  it('gives computePeaks’ result whatever pieces the samples arrive in', () => {
+    const sr = 8_000;
+    for (const [frames, channels] of [
+      [1, 2],
+      [799, 1],
+      [8_000 * 7 + 13, 2],
+      [8_000 * 200 + 1, 2],
+    ] as const) {
+      const ints = new Int16Array(frames * channels);
+      let x = 12345;
+      for (let i = 0; i < ints.length; i++) {
+        x = (x * 1103515245 + 12345) >>> 0;
+        ints[i] = (x >>> 16) - 32768;
+      }
+      const expected = computePeaks(ints, sr, channels);
+      for (const piece of [1, 997, 65_536]) {
+        const builder = new PeaksBuilder(frames, sr, channels);
+        for (let f = 0; f < frames; f += piece) {
+          builder.push(ints.subarray(f * channels, Math.min(frames, f + piece) * channels));
+        }
+        expect(builder.finish(), `${frames} frames in pieces of ${piece}`).toEqual(expected);
+      }
+    }
   });
 });
 

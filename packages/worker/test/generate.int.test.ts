@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHold, findGeneration, insertGeneration, type GenerationRow } from '@dawg/db';
 import {
@@ -39,6 +40,8 @@ import {
 } from '@dawg/testing';
 import { createWorkerApp, type WorkerApp } from '../src/app';
 import { jobs, registryOptions } from '../src/jobs';
+import { generateJob, runGenerateJob } from '../src/jobs/generate';
+import { defineJob } from '../src/registry';
 import { createQueueConnection } from '../src/redis';
 import { createJobRegistry } from '../src/registry';
 
@@ -65,7 +68,7 @@ afterAll(async () => {
 });
 
 /** A worker app and a producer on their own Redis prefix (their own queues). */
-async function startWorker(overrides: Record<string, string> = {}) {
+async function startWorker(overrides: Record<string, string> = {}, jobList: typeof jobs = jobs) {
   const prefix = uniqueRedisPrefix('generate');
   prefixes.push(prefix);
   const env = parseEnv(
@@ -74,7 +77,7 @@ async function startWorker(overrides: Record<string, string> = {}) {
   );
   const app: WorkerApp = createWorkerApp({
     env,
-    jobs: createJobRegistry(jobs, registryOptions),
+    jobs: createJobRegistry(jobList, registryOptions),
     logger: pino({ level: 'silent' }),
   });
   const connection = createQueueConnection(env);
@@ -374,6 +377,59 @@ describe('generate job', () => {
       .where('generation_id', '=', row.id)
       .executeTakeFirstOrThrow();
     expect(hold.status).toBe('released');
+  });
+
+  it('a failed attempt that a newer attempt took over leaves the objects of the newer attempt alone', async () => {
+    // Once this attempt's three uploads are done, the row is taken over (attempts bumped, as a second worker's claim
+    // does after a lost lock); the attempt then fails after the upload. Its keys are deterministic, so they are the
+    // newer attempt's too: deleting "its" objects would delete the newer attempt's.
+    const takenOver = defineJob({
+      ...generateJob,
+      handler: ({ generationId }, ctx) => {
+        const s3 = Object.create(ctx.s3) as S3Client;
+        let uploads = 0;
+        s3.send = (async (command: { constructor: { name: string } }, ...rest: unknown[]) => {
+          const result = await (ctx.s3.send as (...a: unknown[]) => Promise<unknown>)(command, ...rest);
+          if (/^(Put|CompleteMultipart)/.test(command.constructor.name) && ++uploads === 3) {
+            await tdb.db
+              .updateTable('generations')
+              .set({ attempts: sql<number>`attempts + 1` })
+              .where('id', '=', generationId)
+              .execute();
+          }
+          return result;
+        }) as S3Client['send'];
+        return runGenerateJob(generationId, { ...ctx, s3 });
+      },
+    });
+    const worker = await startWorker(
+      { GENERATION_FAULT: 'finalize' },
+      jobs.map((j) => (j.name === generateJob.name ? takenOver : j)),
+    );
+    const { user } = await createUser(tdb.db);
+    const row = await admit(user.id);
+    await enqueue(worker.generate, row.id, { attempts: 1 });
+
+    await waitFor(async () => (await worker.generate.getJob(row.id))?.finishedOn !== undefined, {
+      timeoutMs: 30_000,
+      description: 'the attempt finished',
+    });
+    const after = await findGeneration(tdb.db, row.id);
+    // The row belongs to the newer attempt: not failed by the old one, hold not released, objects kept.
+    expect(after).toMatchObject({ status: 'running', attempts: 2 });
+    expect(await objectKeys(user.id)).toHaveLength(3);
+    const hold = await tdb.db
+      .selectFrom('budget_holds')
+      .selectAll()
+      .where('generation_id', '=', row.id)
+      .executeTakeFirstOrThrow();
+    expect(hold.status).toBe('active');
+    // No newer attempt will come: end the row so that other tests' sweepers leave it alone.
+    await tdb.db
+      .updateTable('generations')
+      .set({ status: 'failed', error: 'test over' })
+      .where('id', '=', row.id)
+      .execute();
   });
 
   it('sweeps a row left queued without a job into exactly one job and one run', async () => {

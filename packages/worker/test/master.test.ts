@@ -4,9 +4,12 @@
  * −1 dBTP. Loudness and true peak are read back with loudnorm's own meter (true peak at 192 kHz).
  */
 import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { masterClip } from '../src/audio/master';
-import type { Pcm } from '../src/audio/pcm';
+import { masterClip, masterClipToFile } from '../src/audio/master';
+import { interleave, type Pcm } from '../src/audio/pcm';
 
 const SR = 44_100;
 /** Resampling back to 44.1 kHz and rounding to 16 bits may add a hair over the limiter's ceiling. */
@@ -107,5 +110,40 @@ describe('masterClip', () => {
     expect(master).toMatchObject({ normalization: 'none', loudnessLufs: null });
     expect(master.wav.byteLength).toBe(44 + 4 * SR * 2 * 2);
     expect(master.mp3.byteLength).toBeGreaterThan(0);
+  });
+});
+
+describe('masterClipToFile', () => {
+  it('writes the same WAV, MP3 and peaks as masterClip, from a raw file or from PCM', async () => {
+    const rand = random(11);
+    for (const pcm of [
+      clip(4, (t, c) => 0.05 * Math.sin(2 * Math.PI * (220 + 110 * c) * t) + 0.002 * rand()),
+      // Clicks over a quiet bed: loudnorm's dynamic mode (192 kHz inside), whose output length is ffmpeg's to say.
+      clip(3, (t, c) => (t % 0.5 < 0.001 ? 0.9 : 0) + 0.05 * Math.sin(2 * Math.PI * (330 + c) * t)),
+    ]) {
+      const dir = await mkdtemp(join(tmpdir(), 'dawg-master-test-'));
+      try {
+        const expected = await masterClip(pcm);
+        const rawPath = join(dir, 'in.f32');
+        await writeFile(rawPath, interleave(pcm));
+        const raw = { path: rawPath, sampleRate: SR, channels: 2, frames: pcm.channels[0]!.length };
+        for (const input of [raw, pcm]) {
+          const wavPath = join(dir, 'master.wav');
+          const { wav, ...rest } = await masterClipToFile(input, wavPath);
+          const { wav: expectedWav, ...expectedRest } = expected;
+          expect(rest).toEqual(expectedRest);
+          expect(wav).toEqual({ path: wavPath, byteLength: expectedWav.byteLength });
+          expect((await readFile(wavPath)).equals(expectedWav)).toBe(true);
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+  }, 90_000);
+
+  it('rejects an empty clip', async () => {
+    await expect(
+      masterClipToFile({ path: '/nonexistent.f32', sampleRate: SR, channels: 2, frames: 0 }, '/tmp/never.wav'),
+    ).rejects.toThrow(/empty clip/);
   });
 });

@@ -70,8 +70,8 @@ beforeAll(async () => {
   connection = createQueueConnection(parseEnv(workerEnvSchema, env()));
   connection.on('error', () => undefined);
   queue = new Queue(QUEUE_NAMES.generate, { connection, prefix });
-  stack = await launch({ apis: 1, workers: 2, env: env(), healthTimeoutMs: 60_000 });
-}, 180_000);
+  stack = await launch({ apis: 1, workers: 2, env: env(), healthTimeoutMs: 180_000 });
+}, 300_000);
 
 afterAll(async () => {
   await stack?.stop().catch(() => undefined);

@@ -55,7 +55,7 @@ beforeAll(async () => {
     forcePathStyle: true,
     credentials: { accessKeyId: s3server.accessKeyId, secretAccessKey: s3server.secretAccessKey },
   });
-  stack = await launch({ apis: 0, workers: 1, env, healthTimeoutMs: 60_000 });
+  stack = await launch({ apis: 0, workers: 1, env, healthTimeoutMs: 180_000 });
 }, 180_000);
 
 afterAll(async () => {

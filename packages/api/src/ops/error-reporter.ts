@@ -6,7 +6,8 @@
  *
  * `reportError()` reaches the installed reporter from code that has no server at hand.
  */
-import { NodeClient, Scope, defaultStackParser, makeNodeTransport } from '@sentry/node';
+import type * as Sentry from '@sentry/node';
+import type { NodeClient } from '@sentry/node';
 
 export interface ErrorContext {
   /** Searchable tags (request id, route, job id, ...); values are strings. */
@@ -27,30 +28,47 @@ export function createErrorReporter(
   env: { SENTRY_DSN?: string | undefined; NODE_ENV: string },
   opts: { service: string; release: string },
 ): ErrorReporter {
-  if (!env.SENTRY_DSN) return DISABLED;
-  const client = new NodeClient({
-    dsn: env.SENTRY_DSN,
-    environment: env.NODE_ENV,
-    release: opts.release,
-    transport: makeNodeTransport,
-    stackParser: defaultStackParser,
-    integrations: [],
-    tracesSampleRate: 0,
-    initialScope: { tags: { service: opts.service } },
+  const dsn = env.SENTRY_DSN;
+  if (!dsn) return DISABLED;
+  // The SDK is the heaviest module the api could load (~40 MB resident): it is imported only when reporting is on,
+  // in the background; reports made before it is ready are sent once it is, in order.
+  const ready = import('@sentry/node').then((sentry) => {
+    const client = new sentry.NodeClient({
+      dsn,
+      environment: env.NODE_ENV,
+      release: opts.release,
+      transport: sentry.makeNodeTransport,
+      stackParser: sentry.defaultStackParser,
+      integrations: [],
+      tracesSampleRate: 0,
+      initialScope: { tags: { service: opts.service } },
+    });
+    client.init();
+    return { sentry, client };
   });
-  client.init();
+  ready.catch((err: unknown) =>
+    process.stderr.write(`error reporting disabled: cannot load @sentry/node: ${String(err)}\n`),
+  );
+  const send = (
+    { sentry, client }: { sentry: typeof Sentry; client: NodeClient },
+    err: unknown,
+    context: ErrorContext,
+  ) => {
+    const scope = new sentry.Scope();
+    scope.setClient(client);
+    scope.setTag('service', opts.service);
+    for (const [k, v] of Object.entries(context.tags ?? {})) if (v !== undefined) scope.setTag(k, v);
+    if (context.extra) scope.setExtras(context.extra);
+    client.captureException(err, {}, scope);
+  };
   return {
     enabled: true,
     capture(err, context = {}) {
-      const scope = new Scope();
-      scope.setClient(client);
-      scope.setTag('service', opts.service);
-      for (const [k, v] of Object.entries(context.tags ?? {})) if (v !== undefined) scope.setTag(k, v);
-      if (context.extra) scope.setExtras(context.extra);
-      client.captureException(err, {}, scope);
+      ready.then((loaded) => send(loaded, err, context)).catch(() => undefined);
     },
     async flush(timeoutMs = 2_000) {
-      await Promise.resolve(client.flush(timeoutMs)).catch(() => false);
+      const loaded = await ready.catch(() => null);
+      if (loaded) await Promise.resolve(loaded.client.flush(timeoutMs)).catch(() => false);
     },
   };
 }

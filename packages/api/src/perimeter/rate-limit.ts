@@ -51,6 +51,8 @@ export const PROCEDURE_LIMITS: Readonly<Record<string, 'auth' | 'generation'>> =
   // Guessing links fails: failures count (successes give the point back).
   'auth.resetPassword': 'auth',
   'auth.verifyEmail': 'auth',
+  // Keeping demo work signs up: the same limit as register.
+  'demo.keep': 'auth',
   'generation.create': 'generation',
   'generation.extend': 'generation',
 };

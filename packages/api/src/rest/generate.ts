@@ -21,6 +21,7 @@ import {
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../deps';
+import { createDemoGenerationLimiter } from '../services/demo';
 import { createGeneration, generationStatus, type GenerationDeps } from '../services/generation';
 import { defineRestRoute } from './define';
 
@@ -39,6 +40,7 @@ export function registerGenerateRoutes(app: FastifyInstance, deps: AppDeps): voi
     log,
     storage: { s3: deps.s3, bucket: deps.env.AWS_S3_BUCKET },
     generationQueue: deps.generationQueue,
+    demoLimiter: createDemoGenerationLimiter(deps),
   });
 
   defineRestRoute(

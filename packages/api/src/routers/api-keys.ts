@@ -10,6 +10,7 @@ import { z } from 'zod';
 import * as apiKeys from '../services/api-keys';
 import { callMeta } from '../services/audit';
 import { router, sessionProcedure } from '../trpc';
+import { refuseDemoAccount } from '../services/demo';
 
 export const apiKeysRouter = router({
   list: sessionProcedure.output(z.array(apiKeyInfoSchema)).query(({ ctx }) => apiKeys.listKeys(ctx, ctx.user.id)),
@@ -17,7 +18,10 @@ export const apiKeysRouter = router({
   create: sessionProcedure
     .input(apiKeyCreateInputSchema)
     .output(apiKeyCreatedSchema)
-    .mutation(({ ctx, input }) => apiKeys.createKey(ctx, ctx.user.id, input.name, callMeta(ctx.req))),
+    .mutation(({ ctx, input }) => {
+      refuseDemoAccount(ctx.user, 'API keys');
+      return apiKeys.createKey(ctx, ctx.user.id, input.name, callMeta(ctx.req));
+    }),
 
   revoke: sessionProcedure
     .input(apiKeyRevokeInputSchema)

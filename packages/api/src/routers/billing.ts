@@ -4,6 +4,7 @@
  */
 import { billingRedirectSchema, billingStatusSchema, createCheckoutSessionInputSchema } from '@dawg/shared';
 import { billingStatus, createCheckoutSession, createPortalSession, type BillingDeps } from '../services/billing';
+import { refuseDemoAccount } from '../services/demo';
 import { protectedProcedure, router, sessionProcedure, type Context } from '../trpc';
 
 export function billingDeps(ctx: Context): BillingDeps {
@@ -17,7 +18,10 @@ export const billingRouter = router({
   createCheckoutSession: sessionProcedure
     .input(createCheckoutSessionInputSchema)
     .output(billingRedirectSchema)
-    .mutation(({ ctx, input }) => createCheckoutSession(billingDeps(ctx), ctx.user.id, input.plan)),
+    .mutation(({ ctx, input }) => {
+      refuseDemoAccount(ctx.user, 'Billing');
+      return createCheckoutSession(billingDeps(ctx), ctx.user.id, input.plan);
+    }),
 
   createPortalSession: sessionProcedure
     .output(billingRedirectSchema)

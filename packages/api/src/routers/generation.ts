@@ -16,6 +16,7 @@ import {
   listGenerationsOutputSchema,
   reuseGenerationInputSchema,
 } from '@dawg/shared';
+import { createDemoGenerationLimiter } from '../services/demo';
 import { createGeneration, getGeneration, listGenerations, type GenerationDeps } from '../services/generation';
 import { lookupCachedGeneration, reuseCachedGeneration } from '../services/generation-cache';
 import { cancelGeneration, extendGeneration } from '../services/generation-control';
@@ -29,6 +30,7 @@ export function generationDeps(ctx: Context): GenerationDeps {
     log: ctx.log,
     storage: { s3: ctx.s3, bucket: ctx.env.AWS_S3_BUCKET },
     generationQueue: ctx.generationQueue,
+    demoLimiter: createDemoGenerationLimiter(ctx),
   };
 }
 

@@ -54,6 +54,9 @@ export function toPublicUser(user: PublicUser): PublicUserDto {
     role: user.role,
     plan: user.plan,
     createdAt: user.created_at.toISOString(),
+    ...(user.ephemeral && user.ephemeral_expires_at
+      ? { demo: { expiresAt: user.ephemeral_expires_at.toISOString() } }
+      : {}),
   };
 }
 

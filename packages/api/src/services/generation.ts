@@ -10,6 +10,7 @@ import {
   canWriteProject,
   countQuotaGenerationsSince,
   createHold,
+  findEphemeralAccount,
   findGenerationByIdempotencyKey,
   findGenerationOfOwner,
   insertGeneration,
@@ -43,6 +44,7 @@ import {
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import { assertWithinBudget, noteBudgetRefusal } from './budget';
+import type { DemoGenerationLimiter } from './demo';
 import type { GenerationQueue } from './generation-queue';
 import { presignGet, type Storage, toGenerationView } from './generation-view';
 
@@ -52,6 +54,8 @@ export interface GenerationDeps {
   log: FastifyBaseLogger;
   storage: Storage;
   generationQueue: GenerationQueue;
+  /** Demo mode's per-address counter; without it, demo accounts cannot generate on this path. */
+  demoLimiter?: DemoGenerationLimiter;
 }
 
 export interface Caller {
@@ -145,6 +149,7 @@ export async function admitGeneration(
   deps: GenerationDeps,
   caller: Caller,
   spec: AdmissionSpec,
+  opts: { demoSample?: boolean } = {},
 ): Promise<CreateGenerationOutput> {
   const { db, log } = deps;
   const { provider } = spec;
@@ -160,6 +165,7 @@ export async function admitGeneration(
     throw new AppError('NOT_FOUND', 'Project not found', { details: [{ path: ['projectId'], message: 'not found' }] });
   }
   const idempotencyKey = spec.idempotencyKey;
+  const giveBack = await takeDemoGeneration(deps, caller, provider, opts.demoSample === true);
 
   const admission = db.transaction().execute(async (trx) => {
     const user = await lockUserForAdmission(trx, caller.id);
@@ -209,12 +215,16 @@ export async function admitGeneration(
     return { row, replay: false };
   });
   const admitted = await admission.catch(async (err: unknown) => {
+    await giveBack();
     // A refusal for budget is the 100 % alert (written after the rollback, once per period).
     await noteBudgetRefusal(db, caller.id, err, log);
     throw err;
   });
 
-  if (admitted.replay) return answer(admitted.row, estimatedTime);
+  if (admitted.replay) {
+    await giveBack();
+    return answer(admitted.row, estimatedTime);
+  }
   try {
     await deps.generationQueue.enqueue(admitted.row.id);
     await markGenerationEnqueued(db, admitted.row.id);
@@ -225,12 +235,54 @@ export async function admitGeneration(
   return answer(admitted.row, estimatedTime);
 }
 
+/**
+ * Demo accounts (demo mode) make music with the local synth only, and — except for their sample project — take one of
+ * their address's generations for the day. Answers the function that gives it back (a refused or replayed admission).
+ */
+async function takeDemoGeneration(
+  deps: GenerationDeps,
+  caller: Caller,
+  provider: MusicProviderId,
+  sample: boolean,
+): Promise<() => Promise<void>> {
+  const nothing = () => Promise.resolve();
+  const demo = await findEphemeralAccount(deps.db, caller.id);
+  if (!demo) return nothing;
+  if (provider !== 'local') {
+    throw new AppError('FORBIDDEN', 'Demo accounts make music with the built-in synth only', {
+      details: [{ path: ['provider'], message: 'only "local" in the demo' }],
+    });
+  }
+  if (sample) return nothing;
+  if (!deps.demoLimiter || !demo.ipKey) {
+    throw new AppError('FORBIDDEN', 'Demo accounts cannot generate here; keep your work (create an account) first');
+  }
+  const giveBack = await deps.demoLimiter.take(demo.ipKey);
+  return () => giveBack().catch((err: unknown) => deps.log.warn({ err }, 'giving back a demo generation failed'));
+}
+
+/** Demo accounts: the local synth whatever the server's default; another provider or paid lyrics are refused. */
+async function demoProvider(deps: GenerationDeps, caller: Caller, input: CreateGenerationRequest) {
+  if (!(await findEphemeralAccount(deps.db, caller.id))) return null;
+  if (input.provider && input.provider !== 'local') {
+    throw new AppError('FORBIDDEN', 'Demo accounts make music with the built-in synth only', {
+      details: [{ path: ['provider'], message: 'only "local" in the demo' }],
+    });
+  }
+  if (input.mode === 'custom' && input.writeLyrics) {
+    throw new AppError('FORBIDDEN', 'Written lyrics are not part of the demo', {
+      details: [{ path: ['writeLyrics'], message: 'not available in the demo' }],
+    });
+  }
+  return 'local' as const;
+}
+
 export async function createGeneration(
   deps: GenerationDeps,
   caller: Caller,
   input: CreateGenerationRequest,
 ): Promise<CreateGenerationOutput> {
-  const provider = chooseMusicProvider(deps.env, caller, input.provider);
+  const provider = (await demoProvider(deps, caller, input)) ?? chooseMusicProvider(deps.env, caller, input.provider);
   const seed = input.seed ?? randomInt(0, GENERATION_LIMITS.SEED_MAX);
   return admitGeneration(deps, caller, {
     kind: 'song',

@@ -4,6 +4,12 @@
  * (cookies ride along on upgrades, so this is the CSRF check of WebSockets), a client IP already holding
  * `maxConnectionsPerIp` sockets (seed hardening 5.1; counted per instance, over all paths) or refused by `admit`
  * (the rate limit) 429, and nothing is accepted while closing.
+ *
+ * Every accepted socket, whatever its path, has its outgoing queue capped: a client that stops reading (a paused tab,
+ * a stalled network) while its subscriptions keep producing would otherwise make the api buffer without bound. Once
+ * more than `WS_MAX_BUFFERED_BYTES` wait unsent, the socket is closed with 1013 (try again later: a client that comes
+ * back resumes from its last event id) and cut if it does not finish the close within `WS_SLOW_CLIENT_GRACE_MS`.
+ * Other clients are not affected: each socket has its own queue.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
@@ -14,6 +20,15 @@ import type { ApiMetrics } from '../metrics';
 
 /** Largest WebSocket message accepted (a frame above it closes the socket with 1009). */
 export const WS_MAX_PAYLOAD_BYTES = 1024 * 1024;
+
+/** Unsent bytes one socket may queue (`ws.bufferedAmount`) before its client is dropped as too slow. */
+export const WS_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
+/** The close code of a dropped slow client (1013 Try Again Later). */
+export const WS_SLOW_CLIENT_CLOSE_CODE = 1013;
+
+/** A dropped client's close frame waits behind its backlog; the socket is cut if it has not closed by then. */
+export const WS_SLOW_CLIENT_GRACE_MS = 5_000;
 
 export interface UpgradeRouter {
   add(path: string, wss: WebSocketServer): void;
@@ -36,7 +51,10 @@ export function createUpgradeRouter(opts: {
   maxConnectionsPerIp?: number;
   /** Last check before the upgrade; resolves true to accept. */
   admit?: (req: IncomingMessage, ip: string) => Promise<boolean>;
+  /** Unsent bytes per socket before its client is dropped (default WS_MAX_BUFFERED_BYTES). */
+  maxBufferedBytes?: number;
 }): UpgradeRouter {
+  const maxBufferedBytes = opts.maxBufferedBytes ?? WS_MAX_BUFFERED_BYTES;
   const routes = new Map<string, WebSocketServer>();
   const perIp = new Map<string, number>();
   let accepting = true;
@@ -91,6 +109,10 @@ export function createUpgradeRouter(opts: {
     add(path, wss) {
       routes.set(path, wss);
       wss.on('connection', (ws: WebSocket) => {
+        capBufferedBytes(ws, maxBufferedBytes, () => {
+          opts.metrics.websocketSlowClientsDroppedTotal.inc({ path });
+          opts.log.warn({ path, bufferedBytes: ws.bufferedAmount }, 'websocket client too slow: dropped');
+        });
         opts.metrics.activeWebsocketConnections.inc();
         opts.metrics.websocketConnectionsTotal.inc({ path });
         ws.once('close', () => {
@@ -104,4 +126,27 @@ export function createUpgradeRouter(opts: {
       accepting = false;
     },
   };
+}
+
+/**
+ * Wraps `ws.send` (every sender — tRPC's adapter, the socket handlers — calls it on the instance): a send while more
+ * than `limit` bytes are still queued closes the socket instead of queueing more. The check comes before the send,
+ * so one large message to a client that keeps up never counts against it.
+ */
+function capBufferedBytes(ws: WebSocket, limit: number, onDrop: () => void): void {
+  const send = ws.send.bind(ws) as (...args: unknown[]) => void;
+  let dropped = false;
+  const guarded = (...args: unknown[]) => {
+    if (!dropped && ws.readyState === ws.OPEN && ws.bufferedAmount > limit) {
+      dropped = true;
+      onDrop();
+      ws.close(WS_SLOW_CLIENT_CLOSE_CODE, 'Client too slow: too many unsent bytes');
+      const timer = setTimeout(() => ws.terminate(), WS_SLOW_CLIENT_GRACE_MS);
+      timer.unref();
+      ws.once('close', () => clearTimeout(timer));
+    }
+    // Not OPEN any more (closing, or just dropped): ws itself refuses the message (its callback gets the error).
+    send(...args);
+  };
+  ws.send = guarded as WebSocket['send'];
 }

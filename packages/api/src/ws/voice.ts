@@ -95,6 +95,15 @@ export function createVoiceSocketServer(
           refuse('UNAUTHORIZED', unauthorizedMessage(auth), VOICE_CLOSE_CODES.UNAUTHORIZED);
           return null;
         }
+        if (auth.user.ephemeral) {
+          // OpenAI Realtime is a paid provider: not part of the demo.
+          refuse(
+            'FORBIDDEN',
+            'Voice is not part of the demo; keep your work (create an account) to use it',
+            VOICE_CLOSE_CODES.PAYMENT_REQUIRED,
+          );
+          return null;
+        }
         const held = perUser.get(auth.user.id) ?? 0;
         if (held >= env.VOICE_MAX_SESSIONS_PER_USER) {
           refuse(

@@ -167,6 +167,18 @@ export const PROCEDURE_FIXTURES: Record<string, ProcedureFixture> = {
       return { id: sessionPublicId(session.id) };
     },
   },
+  'demo.keep': {
+    access: 'self',
+    input: async (ctx) => {
+      // The owner as a demo account (what `demo.start` makes), keeping its work under a fresh address.
+      await ctx.db
+        .updateTable('users')
+        .set({ ephemeral: true, ephemeral_expires_at: new Date(Date.now() + 3_600_000), ephemeral_ip: 'ip:127.0.0.1' })
+        .where('id', '=', ctx.owner.user.id)
+        .execute();
+      return { email: `kept-${randomUUID()}@example.com`, password: 'Kept-Demo-Work-Owl-71', name: 'Kept' };
+    },
+  },
   'apiKeys.list': { access: 'self' },
   'apiKeys.create': { access: 'self', input: () => ({ name: 'authz' }) },
   'apiKeys.revoke': {
@@ -393,6 +405,11 @@ export const PROCEDURE_EXEMPTIONS: Record<string, Exemption> = {
   'auth.verifyEmail': {
     reason: 'public: the emailed single-use link is the credential (rate limited)',
     input: () => ({ token: 'A'.repeat(43) }),
+  },
+  'demo.status': { reason: 'public: whether this server runs demo mode, and its limits' },
+  'demo.start': {
+    reason:
+      'public: gives a visitor who is not signed in an ephemeral account of their own (refused when demo mode is off; limited per address)',
   },
   'auth.devOutbox': { reason: 'development only (no SMTP, not production): the local outbox; empty otherwise' },
 };

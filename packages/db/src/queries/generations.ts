@@ -4,9 +4,19 @@
  * starts), so a late write from an abandoned attempt (handed back at shutdown, stalled) cannot overwrite a newer one,
  * and terminal rows never move again.
  */
-import type { GenerationKind, GenerationStage, GenerationStatus, PlanId, Provider, Role } from '@dawg/shared';
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import { json, type Database, type GenerationsTable, type JsonObject } from '../schema';
+import {
+  STAGE_PROGRESS,
+  type GenerationKind,
+  type GenerationStage,
+  type GenerationStatus,
+  type PlanId,
+  type Provider,
+  type Role,
+} from '@dawg/shared';
+import { CompiledQuery, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { COLUMNS, json, type Database, type GenerationsTable, type JsonObject, type TypeClass } from '../schema';
+import { usageValues, type UsageInput } from './ledger';
+import { generatedTrackValues, OVERWRITTEN_ON_RETRY, type GeneratedTrackInput } from './tracks';
 
 type DbOrTx = Kysely<Database> | Transaction<Database>;
 
@@ -202,34 +212,46 @@ export async function requeueOrphanedGeneration(db: DbOrTx, id: string): Promise
   return result.numUpdatedRows > 0n;
 }
 
+export type AttemptClaim =
+  | { outcome: 'claimed'; row: GenerationRow }
+  | { outcome: 'missing' }
+  /** Terminal (or, in a race, no longer runnable): no attempt was started. */
+  | { outcome: 'not_runnable'; status: GenerationStatus };
+
 /**
- * Starts a run: queued (or running, when a stalled run is taken over) → running, attempts + 1. Undefined when the
- * row is gone or already terminal.
+ * The generate job's start, in ONE statement: reads the row and, when it is queued (or running, taken over from a
+ * lost attempt: a stall is counted), starts a run: `running`, attempts + 1, error cleared, `started_at` kept from the
+ * first run. The first stage comes from the row's own params: `writing_lyrics` when a custom request asks for lyrics it does not have, else `generating`
+ * (the job derives the same from the parsed params and rewrites the stage if they ever disagree).
  */
-export async function startGenerationAttempt(
-  db: DbOrTx,
-  id: string,
-  stage: GenerationStage,
-  progress: number,
-): Promise<GenerationRow | undefined> {
-  return db
-    .updateTable('generations')
-    .set((eb) => ({
-      status: 'running',
-      stage,
-      progress,
-      error: null,
-      error_code: null,
-      attempts: eb('attempts', '+', 1),
-      // Taking over a row that is still `running` means its last attempt was lost (dead or stalled worker).
-      stalls: sql<number>`stalls + case when status = 'running' then 1 else 0 end`,
-      started_at: eb.fn.coalesce('started_at', sql<Date>`now()`),
-    }))
-    .where('id', '=', id)
-    .where('status', 'in', ['queued', 'running'])
-    .returningAll()
-    .executeTakeFirst();
+export async function claimGenerationAttempt(db: Kysely<Database>, id: string): Promise<AttemptClaim> {
+  const { rows } = await db.executeQuery<GenerationRow & { previous_status: GenerationStatus }>(
+    CompiledQuery.raw(CLAIM_STATEMENT, [id, STAGE_PROGRESS.writing_lyrics, STAGE_PROGRESS.generating]),
+  );
+  const first = rows[0];
+  if (!first) return { outcome: 'missing' };
+  const { previous_status: previous, ...row } = first;
+  if (row.id === null) return { outcome: 'not_runnable', status: previous };
+  return { outcome: 'claimed', row: row as GenerationRow };
 }
+
+/** The row's params ask for lyrics to be written first (generateJob's `needsLyrics`, in SQL). */
+const WRITES_LYRICS = `params->>'mode' = 'custom' and params->'writeLyrics' = 'true'::jsonb and coalesce(params->>'lyrics', '') = ''`;
+
+const CLAIM_STATEMENT = `with previous as (
+  select status from generations where id = $1
+), claimed as (
+  update generations
+  set status = 'running',
+    stage = case when ${WRITES_LYRICS} then 'writing_lyrics' else 'generating' end,
+    progress = case when ${WRITES_LYRICS} then $2::integer else $3::integer end,
+    error = null, error_code = null, attempts = attempts + 1,
+    stalls = stalls + case when status = 'running' then 1 else 0 end,
+    started_at = coalesce(started_at, now())
+  where id = $1 and status in ('queued', 'running')
+  returning *
+)
+select previous.status as previous_status, claimed.* from previous left join claimed on true`;
 
 /** Records a stage of the current attempt; false when the attempt is no longer the row's. */
 export async function setGenerationStage(
@@ -275,27 +297,6 @@ export async function lockGenerationAttempt(
     .forUpdate();
   if (attempt !== null) query = query.where('attempts', '=', attempt);
   return query.executeTakeFirst();
-}
-
-export async function markGenerationSucceeded(
-  trx: Transaction<Database>,
-  id: string,
-  result: { actualCostMicro: number; durationMs: number },
-): Promise<void> {
-  await trx
-    .updateTable('generations')
-    .set({
-      status: 'succeeded',
-      stage: 'done',
-      progress: 100,
-      error: null,
-      error_code: null,
-      actual_cost_micro: result.actualCostMicro,
-      duration_ms: result.durationMs,
-      completed_at: new Date(),
-    })
-    .where('id', '=', id)
-    .execute();
 }
 
 export async function markGenerationFailed(
@@ -461,4 +462,119 @@ export async function listReusableGenerations(
     .orderBy('id', 'desc')
     .limit(opts.limit)
     .execute();
+}
+
+const SQL_TYPES: Record<TypeClass, string> = {
+  uuid: 'uuid',
+  text: 'text',
+  int: 'integer',
+  bigint: 'bigint',
+  float: 'double precision',
+  bool: 'boolean',
+  timestamptz: 'timestamptz',
+  jsonb: 'jsonb',
+};
+
+/** `jsonb_to_recordset($n::jsonb) as r(<column> <type>, …)`: rows as ONE parameter, typed by the table's columns. */
+function recordset(table: 'tracks' | 'usage_events', columns: readonly string[], param: number): string {
+  const specs = COLUMNS[table] as Record<string, string>;
+  const defs = columns.map((c) => {
+    const spec = specs[c];
+    if (!spec) throw new Error(`${table} has no column ${c}`);
+    return `${c} ${SQL_TYPES[spec.replace(/[?=]/g, '') as TypeClass]}`;
+  });
+  return `jsonb_to_recordset($${param}::jsonb) as r(${defs.join(', ')})`;
+}
+
+/**
+ * The text of commitGenerationSuccess's statement for these track and ledger columns. Built once per column set
+ * (in practice once): a query builder would rebuild and recompile this CTE for every job.
+ */
+const successStatements = new Map<string, string>();
+function successStatement(trackColumns: readonly string[], usageColumns: readonly string[]): string {
+  const cacheKey = `${trackColumns.join(',')}|${usageColumns.join(',')}`;
+  let text = successStatements.get(cacheKey);
+  if (!text) {
+    const list = (columns: readonly string[]) => columns.join(', ');
+    text = `with done as (
+  update generations
+  set status = 'succeeded', stage = 'done', progress = 100, error = null, error_code = null,
+    actual_cost_micro = $3, duration_ms = $4, completed_at = $5
+  where id = $1 and status = 'running' and attempts = $2 and cancel_requested_at is null
+  returning id
+), settled as (
+  update budget_holds set status = 'settled', resolved_at = $5
+  where generation_id = $1 and status = 'active' and exists (select from done)
+  returning id
+), billed as (
+  insert into usage_events (${list(usageColumns)})
+  select ${list(usageColumns)} from ${recordset('usage_events', usageColumns, 6)} where exists (select from done)
+  on conflict (idempotency_key) do nothing
+  returning id
+), written as (
+  insert into tracks (${list(trackColumns)})
+  select ${list(trackColumns)} from ${recordset('tracks', trackColumns, 7)} where exists (select from done)
+  on conflict (generation_id, clip_index) do update set
+    ${[...OVERWRITTEN_ON_RETRY.map((c) => `${c} = excluded.${c}`), 'deleted_at = null'].join(', ')}
+  returning id, clip_index
+)
+select id, clip_index from written order by clip_index`;
+    successStatements.set(cacheKey, text);
+  }
+  return text;
+}
+
+export interface GenerationSuccess {
+  /** The attempt that produced the result: only while it is still the row's current, uncanceled run. */
+  attempt: number;
+  tracks: readonly GeneratedTrackInput[];
+  /** Ledger records (idempotent by key: a retried commit adds nothing). */
+  usage: readonly UsageInput[];
+  actualCostMicro: number;
+  durationMs: number;
+}
+
+export type GenerationCommit =
+  | { outcome: 'committed'; trackIds: string[] }
+  /** A newer attempt owns the row, or it is no longer running. */
+  | { outcome: 'stale' }
+  /** The user asked to cancel before the result landed. */
+  | { outcome: 'canceled' };
+
+/**
+ * The success of an attempt in ONE statement (one round trip, one commit): the row `succeeded` — only when it is
+ * still `running` under this attempt with no cancel requested — and, gated on that row update, the tracks upserted
+ * per clip (a retry overwrites), the ledger records inserted (idempotent by key) and the active hold settled. The
+ * row update takes the row lock (a concurrent cancel or sweeper holding it makes this wait, then re-check the row);
+ * a statement is atomic, so all of it lands or none. When nothing matched, a second read says whether it was a
+ * cancel. Tracks and ledger records travel as one jsonb parameter each, so the statement text never changes.
+ */
+export async function commitGenerationSuccess(
+  db: Kysely<Database>,
+  id: string,
+  result: GenerationSuccess,
+): Promise<GenerationCommit> {
+  if (result.tracks.length === 0) throw new Error('a generation succeeds with at least one track');
+  const tracks = result.tracks.map(generatedTrackValues);
+  const usage = result.usage.map(usageValues);
+  const text = successStatement(Object.keys(tracks[0]!), usage.length > 0 ? Object.keys(usage[0]!) : ['user_id']);
+  const { rows } = await db.executeQuery<{ id: string; clip_index: number }>(
+    CompiledQuery.raw(text, [
+      id,
+      result.attempt,
+      result.actualCostMicro,
+      result.durationMs,
+      new Date(),
+      json(usage),
+      json(tracks),
+    ]),
+  );
+  if (rows.length > 0) return { outcome: 'committed', trackIds: rows.map((r) => r.id) };
+  const row = await db
+    .selectFrom('generations')
+    .select(['status', 'attempts', 'cancel_requested_at'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+  const current = row?.status === 'running' && row.attempts === result.attempt;
+  return current && row.cancel_requested_at ? { outcome: 'canceled' } : { outcome: 'stale' };
 }

@@ -106,34 +106,40 @@ export function generationUsageKey(generationId: string, kind: UsageKind): strin
   return `generation:${generationId}:${kind}`;
 }
 
+/** One usage record for the ledger. */
+export interface UsageInput {
+  userId: string;
+  provider: Provider;
+  model: string;
+  kind: UsageKind;
+  units: UsageUnits;
+  costMicro: number;
+  generationId?: string | null;
+  conversationId?: string | null;
+  idempotencyKey: string;
+}
+
+/** The ledger row a usage record becomes (what `recordUsage` and `commitGenerationSuccess` insert). */
+export function usageValues(usage: UsageInput) {
+  return {
+    user_id: usage.userId,
+    provider: usage.provider,
+    model: usage.model,
+    kind: usage.kind,
+    units: usage.units,
+    cost_micro: usage.costMicro,
+    generation_id: usage.generationId ?? null,
+    conversation_id: usage.conversationId ?? null,
+    idempotency_key: usage.idempotencyKey,
+  };
+}
+
 /** Append a usage record; false when a record with the same idempotency key already exists. */
-export async function recordUsage(
-  db: DbOrTx,
-  usage: {
-    userId: string;
-    provider: Provider;
-    model: string;
-    kind: UsageKind;
-    units: UsageUnits;
-    costMicro: number;
-    generationId?: string | null;
-    conversationId?: string | null;
-    idempotencyKey: string;
-  },
-): Promise<boolean> {
+export async function recordUsage(db: DbOrTx, usage: UsageInput): Promise<boolean> {
+  const values = usageValues(usage);
   const inserted = await db
     .insertInto('usage_events')
-    .values({
-      user_id: usage.userId,
-      provider: usage.provider,
-      model: usage.model,
-      kind: usage.kind,
-      units: json(usage.units),
-      cost_micro: usage.costMicro,
-      generation_id: usage.generationId ?? null,
-      conversation_id: usage.conversationId ?? null,
-      idempotency_key: usage.idempotencyKey,
-    })
+    .values({ ...values, units: json(values.units) })
     .onConflict((oc) => oc.column('idempotency_key').doNothing())
     .returning('id')
     .executeTakeFirst();

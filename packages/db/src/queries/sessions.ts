@@ -109,6 +109,10 @@ export async function checkSessionToken(db: DbOrTx, token: string, opts: { now?:
     return { status: 'expired' };
   }
   if (row.user_disabled_at !== null) return { status: 'invalid' };
+  // A demo account past its expiry no longer signs anyone in, even before the cleanup job removes it.
+  if (row.ephemeral && row.ephemeral_expires_at && row.ephemeral_expires_at.getTime() <= now.getTime()) {
+    return { status: 'expired' };
+  }
 
   let session: Session = {
     id: row.session_id,

@@ -4,7 +4,7 @@
  */
 import type { Provider } from '@dawg/shared';
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import { json, type Database, type JsonObject, type TracksTable } from '../schema';
+import type { Database, JsonObject, TracksTable } from '../schema';
 
 type DbOrTx = Kysely<Database> | Transaction<Database>;
 
@@ -36,65 +36,56 @@ export interface GeneratedTrackInput {
   parentTrackId?: string | null;
 }
 
-/** Insert (or, for a retried job, overwrite) the tracks of a generation; returns their ids in clip order. */
-export async function upsertGeneratedTracks(db: DbOrTx, tracks: readonly GeneratedTrackInput[]): Promise<string[]> {
-  if (tracks.length === 0) return [];
-  const rows = await db
-    .insertInto('tracks')
-    .values(
-      tracks.map((t) => ({
-        owner_id: t.ownerId,
-        project_id: t.projectId,
-        generation_id: t.generationId,
-        clip_index: t.clipIndex,
-        source: 'generated' as const,
-        status: 'ready' as const,
-        title: t.title,
-        mp3_key: t.mp3Key,
-        wav_key: t.wavKey,
-        peaks_key: t.peaksKey,
-        content_type: 'audio/mpeg',
-        size_bytes: t.sizeBytes,
-        duration_sec: t.durationSec,
-        loudness_lufs: t.loudnessLufs,
-        bpm: t.bpm,
-        musical_key: t.musicalKey,
-        sample_rate: t.sampleRate,
-        channels: t.channels,
-        provider: t.provider,
-        model: t.model,
-        prompt: t.prompt,
-        lyrics: t.lyrics,
-        params: json(t.params),
-        seed: t.seed,
-        parent_track_id: t.parentTrackId ?? null,
-      })),
-    )
-    .onConflict((oc) =>
-      oc.columns(['generation_id', 'clip_index']).doUpdateSet((eb) => ({
-        title: eb.ref('excluded.title'),
-        status: eb.ref('excluded.status'),
-        mp3_key: eb.ref('excluded.mp3_key'),
-        wav_key: eb.ref('excluded.wav_key'),
-        peaks_key: eb.ref('excluded.peaks_key'),
-        size_bytes: eb.ref('excluded.size_bytes'),
-        duration_sec: eb.ref('excluded.duration_sec'),
-        loudness_lufs: eb.ref('excluded.loudness_lufs'),
-        bpm: eb.ref('excluded.bpm'),
-        musical_key: eb.ref('excluded.musical_key'),
-        sample_rate: eb.ref('excluded.sample_rate'),
-        channels: eb.ref('excluded.channels'),
-        provider: eb.ref('excluded.provider'),
-        model: eb.ref('excluded.model'),
-        params: eb.ref('excluded.params'),
-        seed: eb.ref('excluded.seed'),
-        deleted_at: null,
-      })),
-    )
-    .returning(['id', 'clip_index'])
-    .execute();
-  return rows.sort((a, b) => (a.clip_index ?? 0) - (b.clip_index ?? 0)).map((r) => r.id);
+/** The row a generated track becomes (commitGenerationSuccess inserts it, or overwrites it for a retried job). */
+export function generatedTrackValues(t: GeneratedTrackInput) {
+  return {
+    owner_id: t.ownerId,
+    project_id: t.projectId,
+    generation_id: t.generationId,
+    clip_index: t.clipIndex,
+    source: 'generated' as const,
+    status: 'ready' as const,
+    title: t.title,
+    mp3_key: t.mp3Key,
+    wav_key: t.wavKey,
+    peaks_key: t.peaksKey,
+    content_type: 'audio/mpeg',
+    size_bytes: t.sizeBytes,
+    duration_sec: t.durationSec,
+    loudness_lufs: t.loudnessLufs,
+    bpm: t.bpm,
+    musical_key: t.musicalKey,
+    sample_rate: t.sampleRate,
+    channels: t.channels,
+    provider: t.provider,
+    model: t.model,
+    prompt: t.prompt,
+    lyrics: t.lyrics,
+    params: t.params,
+    seed: t.seed,
+    parent_track_id: t.parentTrackId ?? null,
+  };
 }
+
+/** What a retried generation overwrites in its tracks (one row per clip); `deleted_at` is cleared as well. */
+export const OVERWRITTEN_ON_RETRY = [
+  'title',
+  'status',
+  'mp3_key',
+  'wav_key',
+  'peaks_key',
+  'size_bytes',
+  'duration_sec',
+  'loudness_lufs',
+  'bpm',
+  'musical_key',
+  'sample_rate',
+  'channels',
+  'provider',
+  'model',
+  'params',
+  'seed',
+] as const satisfies readonly (keyof TracksTable)[];
 
 /** Live tracks of the given generations of one owner, in clip order. */
 export async function listTracksOfGenerations(

@@ -21,6 +21,8 @@ export const PUBLIC_USER_COLUMNS = [
   'last_login_at',
   'created_at',
   'updated_at',
+  'ephemeral',
+  'ephemeral_expires_at',
 ] as const satisfies readonly (keyof UsersTable)[];
 
 export type PublicUser = Pick<UserRow, (typeof PUBLIC_USER_COLUMNS)[number]>;

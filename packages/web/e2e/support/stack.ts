@@ -43,6 +43,8 @@ export interface StackOptions {
   createDatabase?: () => Promise<TestDatabase>;
   /** Extra Chromium flags (e.g. a fake microphone). */
   browserArgs?: string[];
+  /** Build-time `VITE_*` values of the web app (e.g. `{ VITE_DEMO_MODE: 'true' }`). */
+  webEnv?: Record<string, string>;
 }
 
 export interface Stack {
@@ -130,7 +132,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     const outDir = await mkdtemp(path.join(tmpdir(), 'dawg-web-e2e-'));
     teardown.push(() => rm(outDir, { recursive: true, force: true }));
-    const web = await startWeb(apiUrl, outDir, webPort);
+    const web = await startWeb(apiUrl, outDir, webPort, options.webEnv ?? {});
     teardown.push(() => web.close());
 
     const browser = await launchBrowser({ args: options.browserArgs ?? [] });
@@ -154,14 +156,22 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
 }
 
-async function startWeb(apiUrl: string, outDir: string, port: number): Promise<PreviewServer> {
+async function startWeb(
+  apiUrl: string,
+  outDir: string,
+  port: number,
+  webEnv: Record<string, string>,
+): Promise<PreviewServer> {
   const config: InlineConfig = {
     ...createWebConfig({ apiTarget: apiUrl, outDir }),
     configFile: false,
     logLevel: 'warn',
     // Same origin on purpose: HTTP and the WebSocket both go through the preview server's proxy, as in development,
     // whatever VITE_API_URL the shell running the tests has.
-    define: { 'import.meta.env.VITE_API_URL': JSON.stringify('') },
+    define: {
+      ...Object.fromEntries(Object.entries(webEnv).map(([k, v]) => [`import.meta.env.${k}`, JSON.stringify(v)])),
+      'import.meta.env.VITE_API_URL': JSON.stringify(''),
+    },
   };
   // Vitest runs with NODE_ENV=test, which Vite would honour by bundling React's development build; build what the
   // `vite build` CLI ships instead.

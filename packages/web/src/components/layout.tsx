@@ -10,6 +10,7 @@ import { useChangeIdentity, useCurrentUser } from '../lib/auth';
 import { useWsState, type WsState } from '../lib/connection';
 import { errorCode, errorsFromFailure } from '../lib/form-errors';
 import { trpc } from '../lib/trpc';
+import { DemoBanner } from '../routes/demo';
 import { ErrorBoundary } from './error-boundary';
 import { useToast } from './toasts';
 
@@ -23,7 +24,8 @@ const NAV = [
 export function Layout() {
   const { pathname } = useLocation();
   const queryClient = useQueryClient();
-  const isAdmin = useCurrentUser().data?.role === 'admin';
+  const me = useCurrentUser().data;
+  const isAdmin = me?.role === 'admin';
   return (
     <>
       <a className="skip-link" href="#main">
@@ -54,6 +56,7 @@ export function Layout() {
         </nav>
         <AccountArea />
       </header>
+      <DemoBanner user={me} />
       <main id="main" tabIndex={-1}>
         <ErrorBoundary resetKey={pathname} onReset={() => void queryClient.resetQueries()}>
           <Outlet />

@@ -10,6 +10,7 @@ import { collect, emailProblem, firstErrors, schemaErrors } from '../lib/auth-va
 import { safeNext, withNext } from '../lib/redirect';
 import { trpc } from '../lib/trpc';
 import { usePageTitle } from '../lib/use-page-title';
+import { TryStudio } from './demo';
 
 function loginInput(v: { email: string; password: string }) {
   return { email: v.email.trim(), password: v.password };
@@ -75,6 +76,7 @@ export function SignInPage() {
       <p className="auth-switch">
         <Link to="/forgot-password">Forgot your password?</Link>
       </p>
+      <TryStudio />
       <p className="auth-switch">
         New to DAWG AI? <Link to={withNext('/signup', next)}>Create an account</Link>
       </p>

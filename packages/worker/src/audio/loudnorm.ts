@@ -47,9 +47,28 @@ export function parseLoudnormJson(stderr: string): LoudnormMeasurement {
   };
 }
 
-/** ffmpeg input arguments for interleaved raw PCM on stdin (f32le unless told otherwise). */
-export function rawInputArgs(sampleRate: number, channels: number, format: 'f32le' | 's16le' = 'f32le'): string[] {
-  return ['-f', format, '-ar', String(sampleRate), '-ac', String(channels), '-i', 'pipe:0'];
+/**
+ * ffmpeg input arguments for interleaved raw PCM (f32le unless told otherwise), on stdin unless a file is named
+ * (a long clip the synth streamed to disk is read by ffmpeg itself, never loaded into the worker).
+ */
+export function rawInputArgs(
+  sampleRate: number,
+  channels: number,
+  format: 'f32le' | 's16le' = 'f32le',
+  file?: string,
+): string[] {
+  return ['-f', format, '-ar', String(sampleRate), '-ac', String(channels), '-i', file ?? 'pipe:0'];
+}
+
+/** Interleaved f32le samples for a pass: in memory (fed on stdin) or a file ffmpeg reads. */
+export type RawSource = Buffer | { path: string };
+
+function sourceArgs(source: RawSource, sampleRate: number, channels: number): string[] {
+  return rawInputArgs(sampleRate, channels, 'f32le', Buffer.isBuffer(source) ? undefined : source.path);
+}
+
+function sourceInput(source: RawSource): Buffer | undefined {
+  return Buffer.isBuffer(source) ? source : undefined;
 }
 
 /** What pass 1 reports: integrated loudness and its gating threshold (LUFS), loudness range (LU), true peak (dBTP). */
@@ -82,7 +101,7 @@ export function parseEbur128Summary(stderr: string): Ebur128Summary {
 
 /** Pass 1: measure the clip (frame lines go to the verbose log level, so stderr holds only the summary). */
 export async function measureEbur128(
-  interleaved: Buffer,
+  interleaved: RawSource,
   sampleRate: number,
   channels: number,
   signal?: AbortSignal,
@@ -91,14 +110,14 @@ export async function measureEbur128(
     [
       '-loglevel',
       'info',
-      ...rawInputArgs(sampleRate, channels),
+      ...sourceArgs(interleaved, sampleRate, channels),
       '-af',
       'ebur128=peak=true:framelog=verbose',
       '-f',
       'null',
       '-',
     ],
-    { input: interleaved, signal },
+    { input: sourceInput(interleaved), signal },
   );
   return parseEbur128Summary(stderr);
 }
@@ -130,7 +149,7 @@ export function planNormalization(m: Ebur128Summary): NormalizationPlan {
 
 /** A loudnorm analysis pass: the measurements its dynamic mode needs (only run when one gain cannot do). */
 export async function measureLoudness(
-  interleaved: Buffer,
+  interleaved: RawSource,
   sampleRate: number,
   channels: number,
   signal?: AbortSignal,
@@ -139,14 +158,14 @@ export async function measureLoudness(
     [
       '-loglevel',
       'info',
-      ...rawInputArgs(sampleRate, channels),
+      ...sourceArgs(interleaved, sampleRate, channels),
       '-af',
       `${LOUDNORM_TARGET_FILTER}:print_format=json`,
       '-f',
       'null',
       '-',
     ],
-    { input: interleaved, signal },
+    { input: sourceInput(interleaved), signal },
   );
   return parseLoudnormJson(stderr);
 }

@@ -60,3 +60,11 @@ export function asInt16(bytes: Buffer): Int16Array {
   copy.set(bytes.subarray(0, usable));
   return new Int16Array(copy.buffer);
 }
+
+/** Interleaved f32le samples in a file: a long render streamed to disk rather than held in memory. */
+export interface RawPcmFile {
+  path: string;
+  sampleRate: number;
+  channels: number;
+  frames: number;
+}

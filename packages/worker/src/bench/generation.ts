@@ -8,8 +8,11 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createS3Client } from '@dawg/testing';
-import { masterClip } from '../audio/master';
+import { masterClipToFile } from '../audio/master';
 import { createLocalProvider } from '../providers/local';
 import type { MusicRequest, ProviderClip } from '../providers/types';
 import { closeSynthThreads } from '../synth/thread';
@@ -120,14 +123,20 @@ export async function runMasterOnly({ rounds = 5 }: { rounds?: number } = {}): P
       },
       { signal: new AbortController().signal, onStage: async () => undefined },
     )) as [ProviderClip];
-    if (clip.audio.kind !== 'pcm') throw new Error('expected PCM from the local synth');
-    const samples: number[] = [];
-    for (let i = 0; i < rounds; i++) {
-      const t0 = performance.now();
-      await masterClip(clip.audio.pcm);
-      samples.push(performance.now() - t0);
+    if (clip.audio.kind !== 'raw') throw new Error('expected a raw file from the local synth');
+    const { raw } = clip.audio;
+    const wavPath = join(tmpdir(), `dawg-bench-master-${randomUUID()}.wav`);
+    try {
+      const samples: number[] = [];
+      for (let i = 0; i < rounds; i++) {
+        const t0 = performance.now();
+        await masterClipToFile(raw, wavPath);
+        samples.push(performance.now() - t0);
+      }
+      return [{ name: 'generation.master_30s', unit: 'ms', value: median(samples), samples }];
+    } finally {
+      await Promise.all([rm(raw.path, { force: true }), rm(wavPath, { force: true })]);
     }
-    return [{ name: 'generation.master_30s', unit: 'ms', value: median(samples), samples }];
   } finally {
     await closeSynthThreads();
   }

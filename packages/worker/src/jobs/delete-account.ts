@@ -8,7 +8,7 @@
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { deleteUser, listUserStorageKeys, userStoragePrefix } from '@dawg/db';
 import { deleteAccountJobSchema, JOB_NAMES, QUEUE_NAMES } from '@dawg/shared';
-import { defineJob } from '../registry';
+import { defineJob, type JobContext } from '../registry';
 
 /** DeleteObjects takes at most 1,000 keys per call. */
 const DELETE_BATCH = 1_000;
@@ -40,21 +40,30 @@ async function deleteKeys(s3: S3Client, bucket: string, keys: readonly string[],
   }
 }
 
+/**
+ * Removes one account for good: its objects, its rows, then the objects written meanwhile. Shared with the demo
+ * accounts' expiry job (`purge-expired-demo-accounts`).
+ */
+export async function removeAccount(
+  { db, s3, env, log, signal }: Pick<JobContext, 'db' | 's3' | 'env' | 'log' | 'signal'>,
+  userId: string,
+): Promise<{ userDeleted: boolean; objectsDeleted: number }> {
+  const bucket = env.AWS_S3_BUCKET;
+  const prefix = userStoragePrefix(userId);
+  const referenced = await listUserStorageKeys(db, userId);
+  const underPrefix = await listPrefix(s3, bucket, prefix, signal);
+  const keys = [...new Set([...underPrefix, ...referenced])];
+  await deleteKeys(s3, bucket, keys, signal);
+  const deleted = await deleteUser(db, userId);
+  const stragglers = await listPrefix(s3, bucket, prefix, signal);
+  await deleteKeys(s3, bucket, stragglers, signal);
+  log.info({ userId, objects: keys.length + stragglers.length, rows: deleted }, 'account deleted');
+  return { userDeleted: deleted, objectsDeleted: keys.length + stragglers.length };
+}
+
 export const deleteAccountJob = defineJob({
   name: JOB_NAMES.deleteAccount,
   queue: QUEUE_NAMES.maintenance,
   schema: deleteAccountJobSchema,
-  handler: async ({ userId }, { db, s3, env, log, signal }) => {
-    const bucket = env.AWS_S3_BUCKET;
-    const prefix = userStoragePrefix(userId);
-    const referenced = await listUserStorageKeys(db, userId);
-    const underPrefix = await listPrefix(s3, bucket, prefix, signal);
-    const keys = [...new Set([...underPrefix, ...referenced])];
-    await deleteKeys(s3, bucket, keys, signal);
-    const deleted = await deleteUser(db, userId);
-    const stragglers = await listPrefix(s3, bucket, prefix, signal);
-    await deleteKeys(s3, bucket, stragglers, signal);
-    log.info({ userId, objects: keys.length + stragglers.length, rows: deleted }, 'account deleted');
-    return { userDeleted: deleted, objectsDeleted: keys.length + stragglers.length };
-  },
+  handler: ({ userId }, ctx) => removeAccount(ctx, userId),
 });

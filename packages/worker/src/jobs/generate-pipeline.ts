@@ -1,17 +1,24 @@
 /**
  * The audio half of a generation, free of database and queue concerns (the job and the benchmark both run it):
  * provider → mastered WAV + MP3 + peaks per clip → S3 under deterministic keys. Stages are reported as they begin.
+ *
+ * Memory stays flat in the song's length: the local synth hands over a raw file, the master writes its WAV to a
+ * temporary file and the upload streams it; only the MP3 (~7 MB for 5 minutes) and the peaks are held. Every
+ * temporary file is deleted when the generation ends, however it ends.
  */
+import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { generationObjectKeys, type WaveformPeaks } from '@dawg/shared';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { UnrecoverableError } from 'bullmq';
 import { decodeFile } from '../audio/decode';
-import { masterClip, type MasteredClip } from '../audio/master';
+import { masterClipToFile, type MasterInput, type MasteredClip, type MasteredFileClip } from '../audio/master';
 import type { Pcm } from '../audio/pcm';
 import type { MusicProvider, MusicRequest, ProviderClip, StageUpdate } from '../providers';
 import type { ClipAudio } from '../providers/types';
-import { CONTENT_TYPES, putObject } from './generate-storage';
+import { CONTENT_TYPES, putFile, putObject } from './generate-storage';
 
 /** Where a failure happened: becomes the row's error code (`<phase>_failed`) and the start of its message. */
 export type GenerationPhase = 'render' | 'processing' | 'upload' | 'finalize';
@@ -61,8 +68,12 @@ export interface PipelineOptions {
   failRender?: boolean;
   /** The provider accepted a task (see GenerateOptions.onTaskId). */
   onTaskId?(taskId: string): Promise<void>;
-  /** The mastering step (default masterClip); the throughput benchmark swaps in a zero-time one. */
-  master?: typeof masterClip;
+  /** The mastering step (default masterClipToFile); the throughput benchmark swaps in a zero-time one. */
+  master?: (
+    input: MasterInput,
+    wavPath: string,
+    opts: { signal?: AbortSignal },
+  ) => Promise<MasteredClip | MasteredFileClip>;
 }
 
 async function phase<T>(name: GenerationPhase, work: () => Promise<T>): Promise<T> {
@@ -77,8 +88,11 @@ async function phase<T>(name: GenerationPhase, work: () => Promise<T>): Promise<
   }
 }
 
-async function pcmOf(audio: ClipAudio, signal: AbortSignal): Promise<Pcm> {
-  return audio.kind === 'pcm' ? audio.pcm : decodeFile(audio.path, { signal });
+async function masterInputOf(audio: ClipAudio, signal: AbortSignal): Promise<MasterInput> {
+  if (audio.kind === 'pcm') return audio.pcm;
+  if (audio.kind === 'raw') return audio.raw;
+  const pcm: Pcm = await decodeFile(audio.path, { signal });
+  return pcm;
 }
 
 export async function produceClips(opts: PipelineOptions): Promise<ProducedClip[]> {
@@ -93,27 +107,31 @@ export async function produceClips(opts: PipelineOptions): Promise<ProducedClip[
     if (made.length === 0) throw new Error(`${provider.id} returned no audio`);
     return made;
   });
-  // Downloaded takes are handed over as files: they are deleted once read, or when the generation fails.
-  const files = clips.flatMap((c) => (c.audio.kind === 'file' ? [c.audio.path] : []));
+  // Downloaded and streamed takes are handed over as files, and masters are written to files: all are deleted once
+  // uploaded, or when the generation fails.
+  const files = clips.flatMap((c) =>
+    c.audio.kind === 'file' ? [c.audio.path] : c.audio.kind === 'raw' ? [c.audio.raw.path] : [],
+  );
   try {
-    return await masterAndUpload(opts, clips);
+    return await masterAndUpload(opts, clips, files);
   } finally {
     await Promise.all(files.map((f) => rm(f, { force: true }).catch(() => undefined)));
   }
 }
 
-async function masterAndUpload(opts: PipelineOptions, clips: ProviderClip[]): Promise<ProducedClip[]> {
+async function masterAndUpload(opts: PipelineOptions, clips: ProviderClip[], files: string[]): Promise<ProducedClip[]> {
   const { request, signal } = opts;
 
   await opts.onStage({ stage: 'processing' });
-  // One clip at a time: a 5-minute take is ~100 MB of float PCM at each step, and each master already keeps two
-  // ffmpeg processes busy.
-  const mastered: { source: Omit<ProviderClip, 'audio'>; master: MasteredClip }[] = [];
+  // One clip at a time: each master already keeps two ffmpeg processes busy.
+  const mastered: { source: Omit<ProviderClip, 'audio'>; master: MasteredClip | MasteredFileClip }[] = [];
   while (clips.length > 0) {
-    // Taken off the list as it is mastered, so its raw PCM can be collected before the next take's.
+    // Taken off the list as it is mastered, so a take's in-memory PCM can be collected before the next take's.
     const { audio, ...source } = clips.shift()!;
+    const wavPath = join(tmpdir(), `dawg-master-${randomUUID()}.wav`);
+    files.push(wavPath);
     const master = await phase('processing', async () =>
-      (opts.master ?? masterClip)(await pcmOf(audio, signal), { signal }),
+      (opts.master ?? masterClipToFile)(await masterInputOf(audio, signal), wavPath, { signal }),
     );
     mastered.push({ source, master });
   }
@@ -125,7 +143,9 @@ async function masterAndUpload(opts: PipelineOptions, clips: ProviderClip[]): Pr
         const keys = generationObjectKeys(opts.userId, request.generationId, source.index);
         const peaksJson = Buffer.from(JSON.stringify(master.peaks));
         await Promise.all([
-          putObject(opts.s3, opts.bucket, keys.wav, master.wav, CONTENT_TYPES.wav, opts.uploaded, signal),
+          Buffer.isBuffer(master.wav)
+            ? putObject(opts.s3, opts.bucket, keys.wav, master.wav, CONTENT_TYPES.wav, opts.uploaded, signal)
+            : putFile(opts.s3, opts.bucket, keys.wav, master.wav, CONTENT_TYPES.wav, opts.uploaded, signal),
           putObject(opts.s3, opts.bucket, keys.mp3, master.mp3, CONTENT_TYPES.mp3, opts.uploaded, signal),
           putObject(opts.s3, opts.bucket, keys.peaks, peaksJson, CONTENT_TYPES.peaks, opts.uploaded, signal),
         ]);

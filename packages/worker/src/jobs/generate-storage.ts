@@ -2,6 +2,7 @@
  * S3 writes of a generation: each object is recorded in `uploaded` before its PUT starts, so a failure can delete
  * everything the attempt may have written (a PUT that failed half-way included).
  */
+import { createReadStream } from 'node:fs';
 import { DeleteObjectsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 
 export const CONTENT_TYPES = {
@@ -32,6 +33,38 @@ export async function putObject(
     }),
     { abortSignal: signal },
   );
+}
+
+/**
+ * putObject for a file, streamed from disk (a 5-minute WAV is ~53 MB) rather than read into memory, as the mixdown
+ * job uploads its files. A PUT that fails fails the attempt; the job's retry redoes it.
+ */
+export async function putFile(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  file: { path: string; byteLength: number },
+  contentType: string,
+  uploaded: string[],
+  signal?: AbortSignal,
+): Promise<void> {
+  uploaded.push(key);
+  const body = createReadStream(file.path);
+  try {
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: body,
+        ContentType: contentType,
+        ContentLength: file.byteLength,
+        CacheControl: 'private, max-age=31536000, immutable',
+      }),
+      { abortSignal: signal },
+    );
+  } finally {
+    body.destroy();
+  }
 }
 
 /** Deletes the keys (at most 1,000 per request, S3's limit); returns the keys that could not be deleted. */

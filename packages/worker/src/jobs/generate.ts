@@ -1,16 +1,16 @@
 /**
  * The `generate` job: one generation row from `queued` to `succeeded` or `failed`.
  *
- * A run bumps the row's `attempts` and names that attempt in every later write, so an abandoned attempt cannot
- * overwrite a newer one. Each stage is persisted, then published on the generation's Redis Stream. Success writes the
- * tracks (with provenance), the ledger entry (idempotency key `generation:<id>:music`), the settled hold and
- * `succeeded` in ONE transaction. A failed attempt deletes every object it uploaded; the row fails (hold released,
+ * A run reads its row and bumps `attempts` in one statement, and names that attempt in every later write, so an
+ * abandoned attempt cannot overwrite a newer one. Each stage is published on the generation's Redis Stream (and
+ * written to the row, throttled). Success writes the tracks (with provenance), the ledger entry (idempotency key
+ * `generation:<id>:music`), the settled hold and `succeeded` in ONE statement (commitGenerationSuccess). A failed attempt deletes every object it uploaded; the row fails (hold released,
  * reason recorded) only after the last BullMQ attempt, or at once for an UnrecoverableError; before that it goes
  * back to `queued` for the retry. A run handed back at shutdown returns the row to `queued` and keeps its objects
  * (keys are deterministic: the next run overwrites them).
  *
  * Custom requests that ask for lyrics get them written first (stage `writing_lyrics`); their token cost is a second
- * ledger entry (`generation:<id>:lyrics`) in the same success transaction. A cancel (the row's
+ * ledger entry (`generation:<id>:lyrics`) in the same success statement. A cancel (the row's
  * `cancel_requested_at`, seen at every stage, or BullMQ's cancelJob through the job-cancel channel) and the
  * GENERATION_TIMEOUT_MS limit abort the provider through the run's AbortSignal; both delete what the attempt
  * uploaded and release the hold (`canceled`, or `failed` with code `timeout`). Taking over a row still `running`
@@ -27,24 +27,24 @@ import {
   type GenerationParams,
 } from '@dawg/shared';
 import {
+  claimGenerationAttempt,
+  commitGenerationSuccess,
   findGeneration,
   generationUsageKey,
   isGenerationCancelRequested,
   lockGenerationAttempt,
   markGenerationCanceled,
   markGenerationFailed,
-  markGenerationSucceeded,
-  recordUsage,
   requeueGeneration,
   resolveGenerationHold,
   setGenerationProviderTask,
   setGenerationStageChecked,
-  startGenerationAttempt,
-  upsertGeneratedTracks,
   type GenerationRow,
+  type UsageInput,
 } from '@dawg/db';
 import { UnrecoverableError } from 'bullmq';
 import { ShutdownAbort } from '../app';
+import { DatabaseUnavailableError, isDatabaseDown } from '../db-unavailable';
 import { writeLyrics, type WrittenLyrics } from '../lyrics';
 import {
   providersFor,
@@ -92,13 +92,21 @@ const ERROR_MAX_CHARS = 500;
 /** The row's stage is written at most this often (every stage is still published on the stream at once). */
 export const STAGE_PERSIST_INTERVAL_MS = 250;
 
-export function musicRequestFor(row: Pick<GenerationRow, 'id' | 'params'>): MusicRequest {
+/** The row's params, validated: an invalid request is unrecoverable. */
+function paramsOf(row: Pick<GenerationRow, 'params'>): GenerationParams {
   const parsed = generationParamsSchema.safeParse(row.params);
   if (!parsed.success) throw new UnrecoverableError('the generation request is invalid');
-  const p: GenerationParams = parsed.data;
+  return parsed.data;
+}
+
+export function musicRequestFor(row: Pick<GenerationRow, 'id' | 'params'>): MusicRequest {
+  return musicRequestOf(row.id, paramsOf(row));
+}
+
+function musicRequestOf(generationId: string, p: GenerationParams): MusicRequest {
   const prompt = p.mode === 'custom' ? [p.style, p.title].filter(Boolean).join('. ') : (p.prompt ?? '');
   return {
-    generationId: row.id,
+    generationId,
     prompt,
     instrumental: p.instrumental,
     durationSec: p.durationSec,
@@ -146,68 +154,19 @@ function trackTitle(params: GenerationParams, prompt: string, index: number, wri
 async function commitSuccess(
   ctx: JobContext,
   row: GenerationRow,
+  params: GenerationParams,
   attempt: number,
   provider: MusicProvider,
   clips: ProducedClip[],
   durationMs: number,
   written: WrittenLyrics | null,
 ): Promise<string[]> {
-  const params = generationParamsSchema.parse(row.params);
   // A provider may bill more clips than were kept (Suno: every clip of the task).
   const billed = Math.max(clips.length, ...clips.map((c) => Number(c.source.meta.billedClips) || 0));
   const units = { unit: 'clips' as const, clips: billed };
   const cost = costOf({ provider: provider.id, model: provider.model, units });
-  const lyricsUsage = written?.usage
-    ? {
-        model: written.usage.model,
-        units: {
-          unit: 'tokens' as const,
-          inputTokens: written.usage.inputTokens,
-          cachedInputTokens: written.usage.cachedInputTokens,
-          outputTokens: written.usage.outputTokens,
-        },
-      }
-    : null;
-  const lyricsCost = lyricsUsage ? costOf({ provider: 'openai', ...lyricsUsage }) : 0;
-  return ctx.db.transaction().execute(async (trx) => {
-    const locked = await lockGenerationAttempt(trx, row.id, attempt);
-    if (!locked || locked.status !== 'running') throw new StaleAttemptError(row.id, attempt);
-    if (locked.cancel_requested_at) throw new GenerationCanceled();
-    const trackIds = await upsertGeneratedTracks(
-      trx,
-      clips.map((c) => ({
-        ownerId: row.owner_id,
-        projectId: row.project_id,
-        generationId: row.id,
-        clipIndex: c.index,
-        title: trackTitle(params, row.prompt, c.index, written?.title),
-        mp3Key: c.keys.mp3,
-        wavKey: c.keys.wav,
-        peaksKey: c.keys.peaks,
-        sizeBytes: c.sizes.mp3,
-        durationSec: c.durationSec,
-        loudnessLufs: c.loudnessLufs,
-        bpm: c.source.bpm,
-        musicalKey: c.source.musicalKey,
-        sampleRate: c.sampleRate,
-        channels: c.channels,
-        provider: provider.id,
-        model: provider.model,
-        prompt: row.prompt,
-        lyrics: c.source.lyrics ?? written?.lyrics ?? params.lyrics ?? null,
-        params: {
-          ...params,
-          take: c.index,
-          normalization: c.normalization,
-          sizes: c.sizes,
-          peaks: c.peaks,
-          provider: c.source.meta,
-        },
-        seed: c.source.seed,
-        parentTrackId: params.extend?.parentTrackId ?? null,
-      })),
-    );
-    await recordUsage(trx, {
+  const usage: UsageInput[] = [
+    {
       userId: row.owner_id,
       provider: provider.id,
       model: provider.model,
@@ -216,23 +175,69 @@ async function commitSuccess(
       costMicro: cost,
       generationId: row.id,
       idempotencyKey: generationUsageKey(row.id, 'music'),
+    },
+  ];
+  let lyricsCost = 0;
+  if (written?.usage) {
+    const lyricsUnits = {
+      unit: 'tokens' as const,
+      inputTokens: written.usage.inputTokens,
+      cachedInputTokens: written.usage.cachedInputTokens,
+      outputTokens: written.usage.outputTokens,
+    };
+    lyricsCost = costOf({ provider: 'openai', model: written.usage.model, units: lyricsUnits });
+    usage.push({
+      userId: row.owner_id,
+      provider: 'openai',
+      model: written.usage.model,
+      kind: 'lyrics',
+      units: lyricsUnits,
+      costMicro: lyricsCost,
+      generationId: row.id,
+      idempotencyKey: generationUsageKey(row.id, 'lyrics'),
     });
-    if (lyricsUsage) {
-      await recordUsage(trx, {
-        userId: row.owner_id,
-        provider: 'openai',
-        model: lyricsUsage.model,
-        kind: 'lyrics',
-        units: lyricsUsage.units,
-        costMicro: lyricsCost,
-        generationId: row.id,
-        idempotencyKey: generationUsageKey(row.id, 'lyrics'),
-      });
-    }
-    await resolveGenerationHold(trx, row.id, 'settled');
-    await markGenerationSucceeded(trx, row.id, { actualCostMicro: cost + lyricsCost, durationMs });
-    return trackIds;
+  }
+  // One statement: row `succeeded` (only for this attempt, uncanceled), tracks, ledger and settled hold.
+  const result = await commitGenerationSuccess(ctx.db, row.id, {
+    attempt,
+    tracks: clips.map((c) => ({
+      ownerId: row.owner_id,
+      projectId: row.project_id,
+      generationId: row.id,
+      clipIndex: c.index,
+      title: trackTitle(params, row.prompt, c.index, written?.title),
+      mp3Key: c.keys.mp3,
+      wavKey: c.keys.wav,
+      peaksKey: c.keys.peaks,
+      sizeBytes: c.sizes.mp3,
+      durationSec: c.durationSec,
+      loudnessLufs: c.loudnessLufs,
+      bpm: c.source.bpm,
+      musicalKey: c.source.musicalKey,
+      sampleRate: c.sampleRate,
+      channels: c.channels,
+      provider: provider.id,
+      model: provider.model,
+      prompt: row.prompt,
+      lyrics: c.source.lyrics ?? written?.lyrics ?? params.lyrics ?? null,
+      params: {
+        ...params,
+        take: c.index,
+        normalization: c.normalization,
+        sizes: c.sizes,
+        peaks: c.peaks,
+        provider: c.source.meta,
+      },
+      seed: c.source.seed,
+      parentTrackId: params.extend?.parentTrackId ?? null,
+    })),
+    usage,
+    actualCostMicro: cost + lyricsCost,
+    durationMs,
   });
+  if (result.outcome === 'stale') throw new StaleAttemptError(row.id, attempt);
+  if (result.outcome === 'canceled') throw new GenerationCanceled();
+  return result.trackIds;
 }
 
 /** The final failure: row `failed` with the reason and the hold released, in one transaction; then the event. */
@@ -298,33 +303,36 @@ export async function runGenerateJob(
   overrides: GenerateJobOverrides = {},
 ): Promise<GenerateOutcome> {
   const { db, env, log, signal } = ctx;
-  const row = await findGeneration(db, generationId);
-  if (!row) {
+  // One statement reads the row and starts this run (attempts + 1; a stall counted when a lost run is taken over).
+  const claim = await claimGenerationAttempt(db, generationId);
+  if (claim.outcome === 'missing') {
     log.warn({ generationId }, 'generation row not found; nothing to do');
     return { outcome: 'missing' };
   }
-  if (isTerminalStatus(row.status)) return { outcome: 'already_finished', status: row.status };
+  if (claim.outcome === 'not_runnable') {
+    return isTerminalStatus(claim.status)
+      ? { outcome: 'already_finished', status: claim.status }
+      : { outcome: 'not_runnable' };
+  }
+  const row = claim.row;
+  const attempt = row.attempts;
   const progress = createProgressPublisher(ctx.redis, env.REDIS_KEY_PREFIX, generationId, log);
 
   let provider: MusicProvider;
   let request: MusicRequest;
   let params: GenerationParams;
   try {
-    request = musicRequestFor(row);
-    params = generationParamsSchema.parse(row.params);
+    params = paramsOf(row);
+    request = musicRequestOf(row.id, params);
     provider = resolveProvider(row.provider, overrides.providers ?? providersFor(env));
   } catch (err) {
     // Nothing any attempt could do: fail now, with the reason.
-    await failFinally(ctx, row, null, err, progress, null);
+    await failFinally(ctx, row, attempt, err, progress, null);
     throw err instanceof UnrecoverableError ? err : new UnrecoverableError((err as Error).message);
   }
   if (row.provider_task_id) request.providerTaskId = row.provider_task_id;
   const needsLyrics = params.mode === 'custom' && params.writeLyrics === true && !params.lyrics;
   const firstStage = needsLyrics ? 'writing_lyrics' : 'generating';
-
-  const running = await startGenerationAttempt(db, generationId, firstStage, STAGE_PROGRESS[firstStage]);
-  if (!running) return { outcome: 'not_runnable' };
-  const attempt = running.attempts;
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
 
@@ -372,11 +380,17 @@ export async function runGenerateJob(
   const uploaded: string[] = [];
   let written: WrittenLyrics | null = null;
   try {
-    if (running.cancel_requested_at) {
+    if (row.cancel_requested_at) {
       cancel();
       throw new GenerationCanceled();
     }
-    await progress.publish({
+    // The claim chose the first stage from the row's params in SQL; the parsed params have the last word.
+    if (row.stage !== firstStage) {
+      const state = await setGenerationStageChecked(db, generationId, attempt, firstStage, STAGE_PROGRESS[firstStage]);
+      if (state === 'stale') throw new StaleAttemptError(generationId, attempt);
+    }
+    // Not awaited: the publisher keeps the stream's order, and the final event is awaited after the commit.
+    void progress.publish({
       status: 'running',
       stage: firstStage,
       progress: STAGE_PROGRESS[firstStage],
@@ -414,7 +428,7 @@ export async function runGenerateJob(
     if (fault === 'finalize') {
       throw new GenerationPhaseError('finalize', new Error('injected finalize fault (GENERATION_FAULT=finalize)'));
     }
-    const trackIds = await commitSuccess(ctx, row, attempt, provider, clips, elapsed(), written);
+    const trackIds = await commitSuccess(ctx, row, params, attempt, provider, clips, elapsed(), written);
     await progress.publish({ status: 'succeeded', stage: 'done', progress: 100, trackIds, message: 'Done' });
     log.info({ generationId, attempt, tracks: trackIds.length }, 'generation succeeded');
     return { outcome: 'succeeded', trackIds };
@@ -429,6 +443,22 @@ export async function runGenerateJob(
         await progress.publish({ status: 'queued', stage: 'queued', progress: 0, message: 'Requeued' });
       }
       throw err;
+    }
+    if (await isDatabaseDown(db, err)) {
+      // Postgres unreachable (maybe mid-commit: the commit may even have happened). Nothing is deleted or written:
+      // the objects' keys are deterministic and the next run takes the row over; the worker retries the job.
+      log.warn({ generationId, attempt, err: (err as Error).message }, 'database unreachable; the job will be retried');
+      throw new DatabaseUnavailableError(err);
+    }
+    // A run that lost its row to a newer attempt (its lock expired while it kept going) shares that attempt's
+    // deterministic keys: deleting "its" objects would delete the newer attempt's, so it leaves everything alone.
+    const current = await findGeneration(db, generationId).catch(() => undefined);
+    if (current && current.attempts !== attempt) {
+      log.info(
+        { generationId, attempt },
+        'failed attempt was superseded; leaving the row and objects to the newer one',
+      );
+      return { outcome: 'superseded' };
     }
     const leftovers = await deleteObjects(ctx.s3, env.AWS_S3_BUCKET, uploaded);
     if (leftovers.length > 0)

@@ -7,6 +7,7 @@ import type { AnyJobDefinition, JobRegistryOptions } from '../registry';
 import { analyzeJob } from './analyze';
 import { mixdownJob } from './mixdown';
 import { purgeStaleUploads } from './purge-stale-uploads';
+import { purgeExpiredDemoAccounts } from './purge-expired-demo-accounts';
 import { deleteAccountJob } from './delete-account';
 import { deleteTrackJob } from './delete-track';
 import { generateJob } from './generate';
@@ -26,6 +27,7 @@ export const jobs: readonly AnyJobDefinition[] = [
   analyzeJob,
   mixdownJob,
   purgeStaleUploads,
+  purgeExpiredDemoAccounts,
 ];
 
 /**

@@ -1,14 +1,20 @@
 /**
  * The `local` provider: the in-house synthesiser (src/synth), real prompt-driven music at no cost. Each take renders
- * on the synth's worker thread (renderSongOffThread), so the event loop stays free while a song is being made; a
- * second take queues behind the first on that thread. The synth is loaded on first use: processes that never render
- * (the api's tests, workers serving other providers) do not pay for it.
+ * on the synth's worker thread (renderSongToFileOffThread), so the event loop stays free while a song is being made;
+ * a second take queues behind the first on that thread. The render streams into a temporary file of raw samples
+ * (a `raw` clip, which the pipeline masters from the file and deletes), so a long song never sits in the worker's
+ * memory. The synth is loaded on first use: processes that never render (the api's tests, workers serving other
+ * providers) do not pay for it.
  */
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DEFAULT_MUSIC_MODELS } from '@dawg/shared';
 import { UnrecoverableError } from 'bullmq';
 import type { SynthRequest } from '../synth/params';
-import type { renderSongOffThread as RenderOffThread } from '../synth/thread';
-import type { MusicProvider, MusicRequest, ProviderClip } from './types';
+import type { OffThreadFileResult, renderSongToFileOffThread as RenderToFile } from '../synth/thread';
+import type { ClipAudio, MusicProvider, MusicRequest, ProviderClip } from './types';
 
 export function synthRequestFor(req: MusicRequest, variant: 0 | 1): SynthRequest {
   return {
@@ -51,25 +57,42 @@ export async function synthExtendRequestFor(req: MusicRequest): Promise<SynthReq
   }
 }
 
+/** Renders a take into a fresh temporary file; the file is removed if the render fails. */
+async function renderTake(
+  render: typeof RenderToFile,
+  synthReq: SynthRequest,
+  signal: AbortSignal,
+): Promise<OffThreadFileResult> {
+  const path = join(tmpdir(), `dawg-synth-${randomUUID()}.f32`);
+  try {
+    return await render(synthReq, path, { signal });
+  } catch (err) {
+    await rm(path, { force: true }).catch(() => undefined);
+    if (isInvalidRequest(err)) throw new UnrecoverableError((err as Error).message);
+    throw err;
+  }
+}
+
+function rawAudio(song: OffThreadFileResult): ClipAudio {
+  return {
+    kind: 'raw',
+    raw: { path: song.path, sampleRate: song.sampleRate, channels: song.channels, frames: song.frames },
+  };
+}
+
 async function extendTake(
   req: MusicRequest,
   signal: AbortSignal,
   onStage: Parameters<MusicProvider['generate']>[1]['onStage'],
-  render: typeof RenderOffThread,
+  render: typeof RenderToFile,
 ): Promise<ProviderClip> {
   const synthReq = await synthExtendRequestFor(req);
-  let song;
-  try {
-    song = await render(synthReq, { signal });
-  } catch (err) {
-    if (isInvalidRequest(err)) throw new UnrecoverableError((err as Error).message);
-    throw err;
-  }
+  const song = await renderTake(render, synthReq, signal);
   await onStage({ stage: 'first_audio' });
   const { bpm, key, scale, ...meta } = song.meta;
   return {
     index: 0,
-    audio: { kind: 'pcm', pcm: { sampleRate: song.sampleRate, channels: [song.left, song.right] } },
+    audio: rawAudio(song),
     seed: req.seed,
     bpm,
     musicalKey: `${key} ${scale}`,
@@ -83,19 +106,13 @@ export function createLocalProvider(): MusicProvider {
     id: 'local',
     model: DEFAULT_MUSIC_MODELS.local,
     async generate(req, { signal, onStage }) {
-      const { renderSongOffThread } = await import('../synth/thread');
-      if (req.extend) return [await extendTake(req, signal, onStage, renderSongOffThread)];
+      const { renderSongToFileOffThread } = await import('../synth/thread');
+      if (req.extend) return [await extendTake(req, signal, onStage, renderSongToFileOffThread)];
       let first = true;
       const variants = Array.from({ length: req.variants }, (_, i) => (i === 0 ? 0 : 1) as 0 | 1);
-      return Promise.all(
+      const settled = await Promise.allSettled(
         variants.map(async (variant, index): Promise<ProviderClip> => {
-          let song;
-          try {
-            song = await renderSongOffThread(synthRequestFor(req, variant), { signal });
-          } catch (err) {
-            if (isInvalidRequest(err)) throw new UnrecoverableError((err as Error).message);
-            throw err;
-          }
+          const song = await renderTake(renderSongToFileOffThread, synthRequestFor(req, variant), signal);
           if (first) {
             first = false;
             await onStage({ stage: 'first_audio' });
@@ -103,7 +120,7 @@ export function createLocalProvider(): MusicProvider {
           const { bpm, key, scale, ...meta } = song.meta;
           return {
             index,
-            audio: { kind: 'pcm', pcm: { sampleRate: song.sampleRate, channels: [song.left, song.right] } },
+            audio: rawAudio(song),
             seed: req.seed,
             bpm,
             musicalKey: `${key} ${scale}`,
@@ -112,6 +129,16 @@ export function createLocalProvider(): MusicProvider {
           };
         }),
       );
+      // If one take failed, the other's file is not handed over: remove it before failing.
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) {
+        const made = settled.flatMap((r) =>
+          r.status === 'fulfilled' && r.value.audio.kind === 'raw' ? [r.value.audio.raw.path] : [],
+        );
+        await Promise.all(made.map((path) => rm(path, { force: true }).catch(() => undefined)));
+        throw failed.reason;
+      }
+      return settled.map((r) => (r as PromiseFulfilledResult<ProviderClip>).value);
     },
   };
 }

@@ -7,7 +7,7 @@
  */
 import type { GenerationStage, Genre, ScaleName } from '@dawg/shared';
 import type { Provider } from '@dawg/shared';
-import type { Pcm } from '../audio/pcm';
+import type { Pcm, RawPcmFile } from '../audio/pcm';
 
 export interface MusicRequest {
   generationId: string;
@@ -40,8 +40,11 @@ export interface MusicRequest {
   providerTaskId?: string;
 }
 
-/** A `file` clip is handed over: the pipeline deletes the file once it is read (or the generation fails). */
-export type ClipAudio = { kind: 'pcm'; pcm: Pcm } | { kind: 'file'; path: string };
+/**
+ * A `file` clip (an encoded download) and a `raw` one (interleaved f32le samples the synth streamed to disk) are
+ * handed over: the pipeline deletes the file once it is read (or the generation fails).
+ */
+export type ClipAudio = { kind: 'pcm'; pcm: Pcm } | { kind: 'file'; path: string } | { kind: 'raw'; raw: RawPcmFile };
 
 export interface ProviderClip {
   /** 0-based take number; becomes the track's clip_index and part of its S3 keys. */

@@ -592,26 +592,29 @@ function vinyl(m: Mixer, bar: number): void {
   }
 }
 
-/** Side-chain gain: pads and bass dip under every beat where the groove has a four-on-the-floor kick. */
-function duckCurve(plan: SongPlan, sr: number, winStart: number, len: number): Float32Array | null {
-  if (!plan.sidechain) return null;
-  const duck = scratch('duck', len).fill(1);
+/**
+ * Side-chain gain: pads and bass dip under every beat where the groove has a four-on-the-floor kick. Fills
+ * `duck[0..count)` with the gain of absolute samples `from..from+count` of a render whose window starts at `origin`
+ * (a sample's value depends only on the sample and its beat, whichever slice of the window is asked for).
+ */
+function duckFill(duck: Float32Array, plan: SongPlan, sr: number, origin: number, from: number, count: number): void {
+  duck.fill(1, 0, count);
   const beat = (plan.barSec / 4) * sr;
-  const firstBeat = Math.floor(winStart / beat);
+  // The beat holding `from` starts at most one beat before floor(from / beat) (beat starts are rounded).
+  const firstBeat = Math.max(Math.floor(origin / beat), Math.floor(from / beat) - 1);
   const rel = 1 / (0.14 * sr);
   for (let b = firstBeat; ; b++) {
     const start = Math.round(b * beat);
-    if (start - winStart >= len) break;
+    if (start - from >= count) break;
     const bar = Math.floor(b / 4);
     const kind = bar < plan.form.totalBars ? sectionAt(plan.form, bar).kind : 'outro';
     if (kind === 'bridge') continue;
     const end = Math.round((b + 1) * beat);
-    for (let a = Math.max(start, winStart); a < end && a - winStart < len; a++) {
+    for (let a = Math.max(start, origin, from); a < end && a - from < count; a++) {
       const t = (a - start) * rel;
-      duck[a - winStart] = 1 - 0.45 * Math.max(0, 1 - t) * Math.min(1, (a - start) / (0.004 * sr));
+      duck[a - from] = 1 - 0.45 * Math.max(0, 1 - t) * Math.min(1, (a - start) / (0.004 * sr));
     }
   }
-  return duck;
 }
 
 const scratchPool = new Map<string, Float32Array>();
@@ -660,8 +663,32 @@ export interface RenderOptions {
   only?: readonly PartGroup[];
 }
 
-/** Renders a resolved plan from `startBar` to the end of the song. */
-export function renderPlan(plan: SongPlan, startBar = 0, opts: RenderOptions = {}): RenderResult {
+/**
+ * Receives a render's finished samples in order, a bar (or the song's tail) at a time. The arrays are views of the
+ * renderer's working window, valid only during the call: copy or write them out before returning.
+ */
+export type RenderSink = (left: Float32Array, right: Float32Array) => void;
+
+export interface StreamedRender {
+  sampleRate: typeof SAMPLE_RATE;
+  /** Frames handed to the sink. */
+  frames: number;
+  meta: RenderMeta;
+}
+
+/**
+ * Renders a resolved plan from `startBar` to the end of the song, handing the finished samples to `sink` as they
+ * are done. The mix lives in a sliding window a few chunks long, not in song-length buffers: once a chunk is
+ * rendered, everything before the next chunk's first bar is final (nothing sounds before its bar line), so those
+ * bars go through the master limiter and out, and the window moves on. The samples are exactly those of a
+ * whole-song render (same operations on the same values, only where they are stored differs).
+ */
+export function renderPlanStream(
+  plan: SongPlan,
+  startBar: number,
+  opts: RenderOptions,
+  sink: RenderSink,
+): StreamedRender {
   const sr = SAMPLE_RATE;
   const totalBars = plan.form.totalBars;
   if (!Number.isInteger(startBar) || startBar < 0 || startBar >= totalBars) {
@@ -672,16 +699,22 @@ export function renderPlan(plan: SongPlan, startBar = 0, opts: RenderOptions = {
   warmTables();
   const barStart = (bar: number): number => Math.round(bar * plan.barSec * sr);
   const total = Math.round(plan.durationSec * sr);
-  // A partial render mixes one bar more, in front, for the master limiter's warm-up; that bar is dropped at the end.
-  const winStart = barStart(Math.max(0, startBar - 1));
+  // A partial render mixes one bar more, in front, for the master limiter's warm-up; that bar is never handed out.
+  const origin = barStart(Math.max(0, startBar - 1));
   const outStart = barStart(startBar);
-  const len = total - winStart;
-  const left = new Float32Array(len);
-  const right = new Float32Array(len);
   const spill = Math.round(spillSeconds(plan) * sr);
   const chunkBars = Math.max(1, Math.round(8 / plan.barSec));
   const maxChunk = barStart(chunkBars) + 2;
   const send = scratch('send', ((maxChunk + spill + 1) >> 1) << 1);
+  // The window holds what a chunk can write (up to its end plus the spill, a voice at most maxChunk + spill long)
+  // behind the at most three bars still waiting for the limiter when the chunk starts, and the song's tail after its
+  // last bar line.
+  const reach = 2 * maxChunk + spill + 2;
+  const size = Math.min(total - origin, barStart(3) + reach + Math.max(0, total - barStart(totalBars)));
+  const left = scratch('left', size).fill(0);
+  const right = scratch('right', size).fill(0);
+  const duck = plan.sidechain ? scratch('duck', size) : null;
+  if (duck) duckFill(duck, plan, sr, origin, origin, size);
   const m: Mixer = {
     sr,
     plan,
@@ -690,10 +723,10 @@ export function renderPlan(plan: SongPlan, startBar = 0, opts: RenderOptions = {
         ? null
         : buildKit(plan.drumStyle, plan.tonic, sr),
     total,
-    winStart,
+    winStart: origin,
     left,
     right,
-    duck: duckCurve(plan, sr, winStart, len),
+    duck,
     send,
     sendUsed: 0,
     chunkStart: 0,
@@ -737,14 +770,91 @@ export function renderPlan(plan: SongPlan, startBar = 0, opts: RenderOptions = {
   const reverb = new Reverb(sr, plan.reverb, rt60, 0.35);
   const reverbTail = Math.round(0.75 * rt60 * sr);
   const wet = 0.5 + 0.6 * plan.reverb;
+
+  // Master: fixed gain (so any bar range gets the same scaling), the limiter, the song's fade-out, soft clip.
+  // Arrangements without drums and bass are sparse and would come out ~8 dB quieter.
+  const masterGain =
+    MASTER_GAIN * (plan.drumStyle === 'none' && !plan.instruments.bass ? 2.2 : plan.drumStyle === 'none' ? 1.5 : 1);
+  const gain = scratch('limiter-gain', size);
+  const warmup = Math.min(Math.round(LIMIT_WARMUP_SEC * sr), barStart(1) - 1);
+  const spec = limiterSpec(sr, LIMIT_CEILING_DB, LIMIT_LOOKAHEAD_SEC, LIMIT_RELEASE_SEC, warmup);
+  const work = limiterWork(spec, barStart(2) + Math.max(0, total - barStart(totalBars)) + warmup + spec.lookahead);
+  const fadeLen = Math.min(total, Math.round(Math.min(2, plan.barSec) * sr));
+  const fadeFrom = total - fadeLen;
+  // Bars [startBar, limited) have their limiter gain; bars [startBar, emitted) went to the sink.
+  let limited = startBar;
+  let emitted = startBar;
+  let frames = 0;
+  // Absolute span of a bar in the output: the last bar runs to the end of the song.
+  const barEnd = (bar: number): number => (bar === totalBars - 1 ? total : Math.min(total, barStart(bar + 1)));
+
+  /** Limiter gains for the bars whose samples (look-ahead included) are final up to absolute sample `final`. */
+  const limitUpTo = (final: number): void => {
+    const len = total - m.winStart;
+    for (; limited < totalBars; limited++) {
+      const from = barStart(limited) - m.winStart;
+      const to = barEnd(limited) - m.winStart;
+      if (from >= to) {
+        limited = totalBars;
+        break;
+      }
+      if (Math.min(len, to + spec.lookahead) > final - m.winStart) break;
+      if (!limiterGain(left, right, len, masterGain, from, to, spec, gain, work)) gain.fill(1, from, to);
+    }
+  };
+  /** Applies gain, fade and soft clip to the bars before `upTo` and hands them out. */
+  const emitUpTo = (upTo: number): void => {
+    for (; emitted < upTo; emitted++) {
+      const from = barStart(emitted) - m.winStart;
+      const to = barEnd(emitted) - m.winStart;
+      if (from >= to) break;
+      const fadeAt = Math.max(from, Math.min(to, fadeFrom - m.winStart));
+      for (let o = from; o < fadeAt; o++) {
+        const g = masterGain * (gain[o] as number);
+        const l = (left[o] as number) * g;
+        const r = (right[o] as number) * g;
+        left[o] = l > KNEE || l < -KNEE ? softClip(l) : l;
+        right[o] = r > KNEE || r < -KNEE ? softClip(r) : r;
+      }
+      for (let o = fadeAt; o < to; o++) {
+        const g = masterGain * (gain[o] as number) * Math.cos(((o + m.winStart - fadeFrom) / fadeLen) * (Math.PI / 2));
+        left[o] = softClip((left[o] as number) * g);
+        right[o] = softClip((right[o] as number) * g);
+      }
+      sink(left.subarray(from, to), right.subarray(from, to));
+      frames += to - from;
+    }
+  };
+  /** Moves the window to start at absolute sample `keep` (what lies before it is out and no longer read). */
+  const slide = (keep: number): void => {
+    const shift = keep - m.winStart;
+    if (shift <= 0) return;
+    const kept = size - shift;
+    left.copyWithin(0, shift, size);
+    right.copyWithin(0, shift, size);
+    gain.copyWithin(0, shift, size);
+    left.fill(0, kept);
+    right.fill(0, kept);
+    if (duck) {
+      duck.copyWithin(0, shift, size);
+      duckFill(duck.subarray(kept), plan, sr, origin, keep + kept, shift);
+    }
+    m.winStart = keep;
+  };
+
   for (let c = 0; c * chunkBars < totalBars; c++) {
     const firstBar = c * chunkBars;
     const endBar = Math.min(totalBars, firstBar + chunkBars);
     const chunkStart = barStart(firstBar);
     const chunkEnd = barStart(endBar);
     const limit = chunkEnd + spill;
-    if (limit <= winStart) continue;
+    if (limit <= origin) continue;
     if (chunkStart >= total) break;
+    // Keep the bars not yet out and the limiter's warm-up before the next bar to limit.
+    slide(Math.max(origin, Math.min(barStart(emitted), barStart(limited) - warmup)));
+    if (Math.min(total, endBar >= totalBars ? total : chunkStart + reach) - m.winStart > size) {
+      throw new Error(`synth window too small at bar ${firstBar}`);
+    }
     m.chunkStart = chunkStart;
     const sendCap = Math.min(send.length, limit - chunkStart);
     send.fill(0, 0, sendCap);
@@ -758,47 +868,23 @@ export function renderPlan(plan: SongPlan, startBar = 0, opts: RenderOptions = {
       sendLen,
       left,
       right,
-      chunkStart - winStart,
-      len,
+      chunkStart - m.winStart,
+      Math.min(size, total - m.winStart),
       wet,
       Math.min(sendLen >> 2, Math.round(0.4 * sr)),
     );
+    // Later chunks only write from their own first bar on.
+    const final = endBar >= totalBars ? total : chunkEnd;
+    limitUpTo(final);
+    // A bar's samples are still read by the next bar's warm-up until that bar is limited.
+    emitUpTo(limited >= totalBars ? totalBars : limited - 1);
   }
-  // Master: fixed gain (so any bar range gets the same scaling), the limiter, the song's fade-out, soft clip.
-  // Arrangements without drums and bass are sparse and would come out ~8 dB quieter.
-  const masterGain =
-    MASTER_GAIN * (plan.drumStyle === 'none' && !plan.instruments.bass ? 2.2 : plan.drumStyle === 'none' ? 1.5 : 1);
-  const outOff = outStart - winStart;
-  const gain = scratch('limiter-gain', len);
-  const warmup = Math.min(Math.round(LIMIT_WARMUP_SEC * sr), barStart(1) - 1);
-  const spec = limiterSpec(sr, LIMIT_CEILING_DB, LIMIT_LOOKAHEAD_SEC, LIMIT_RELEASE_SEC, warmup);
-  const work = limiterWork(spec, barStart(2) + Math.max(0, total - barStart(totalBars)) + warmup + spec.lookahead);
-  for (let bar = startBar; bar < totalBars; bar++) {
-    const from = barStart(bar) - winStart;
-    const to = bar === totalBars - 1 ? len : Math.min(len, barStart(bar + 1) - winStart);
-    if (from >= to) break;
-    if (!limiterGain(left, right, len, masterGain, from, to, spec, gain, work)) gain.fill(1, from, to);
-  }
-  const fadeLen = Math.min(total, Math.round(Math.min(2, plan.barSec) * sr));
-  const fadeFrom = total - fadeLen;
-  const fadeAt = Math.max(outOff, Math.min(len, fadeFrom - winStart));
-  for (let o = outOff; o < fadeAt; o++) {
-    const g = masterGain * (gain[o] as number);
-    const l = (left[o] as number) * g;
-    const r = (right[o] as number) * g;
-    left[o] = l > KNEE || l < -KNEE ? softClip(l) : l;
-    right[o] = r > KNEE || r < -KNEE ? softClip(r) : r;
-  }
-  for (let o = fadeAt; o < len; o++) {
-    const g = masterGain * (gain[o] as number) * Math.cos(((o + winStart - fadeFrom) / fadeLen) * (Math.PI / 2));
-    left[o] = softClip((left[o] as number) * g);
-    right[o] = softClip((right[o] as number) * g);
-  }
+  limitUpTo(total);
+  emitUpTo(totalBars);
   const sections = plan.sections.map((s) => ({ ...s, startSec: s.startBar * plan.barSec }));
   return {
     sampleRate: SAMPLE_RATE,
-    left: outOff > 0 ? left.slice(outOff) : left,
-    right: outOff > 0 ? right.slice(outOff) : right,
+    frames,
     meta: {
       bpm: plan.bpm,
       key: plan.key,
@@ -818,6 +904,28 @@ export function renderPlan(plan: SongPlan, startBar = 0, opts: RenderOptions = {
       variant: plan.variant,
     },
   };
+}
+
+/** Renders a resolved plan from `startBar` to the end of the song, into song-length arrays. */
+export function renderPlan(plan: SongPlan, startBar = 0, opts: RenderOptions = {}): RenderResult {
+  const frames = Math.max(
+    0,
+    Math.round(plan.durationSec * SAMPLE_RATE) - Math.round(startBar * plan.barSec * SAMPLE_RATE),
+  );
+  const left = new Float32Array(frames);
+  const right = new Float32Array(frames);
+  let at = 0;
+  const { meta } = renderPlanStream(plan, startBar, opts, (l, r) => {
+    left.set(l, at);
+    right.set(r, at);
+    at += l.length;
+  });
+  return { sampleRate: SAMPLE_RATE, left, right, meta };
+}
+
+/** Renders a song request (validated), handing its samples to `sink` as they are finished. */
+export function renderSongStream(req: SynthRequest, sink: RenderSink): StreamedRender {
+  return renderPlanStream(resolvePlan(req), req.startBar ?? 0, {}, sink);
 }
 
 /** Renders a song request (validated) to stereo float PCM. */

@@ -1,8 +1,11 @@
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isAppError } from '@dawg/shared';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SynthRequest } from './params';
 import { renderSong } from './render';
-import { closeSynthThreads, renderSongOffThread, SynthThread } from './thread';
+import { closeSynthThreads, renderSongOffThread, renderSongToFileOffThread, SynthThread } from './thread';
 import { encodeWav } from './wav';
 
 const bytes = (x: Float32Array): Buffer => Buffer.from(x.buffer, x.byteOffset, x.byteLength);
@@ -20,6 +23,26 @@ describe('renderSongOffThread', () => {
     expect(bytes(off.right).equals(bytes(here.right))).toBe(true);
     expect(off.meta).toEqual(here.meta);
     expect(off.wav?.equals(encodeWav(here))).toBe(true);
+  }, 60_000);
+
+  it('streams into a file, interleaved f32le, exactly the samples of renderSong (a partial render too)', async () => {
+    for (const request of [req, { ...req, durationSec: 40, seed: 78, startBar: 5 }]) {
+      const path = join(tmpdir(), `dawg-thread-test-${process.pid}-${request.seed}.f32`);
+      try {
+        const off = await renderSongToFileOffThread(request, path);
+        const here = renderSong(request);
+        expect(off).toMatchObject({ path, channels: 2, sampleRate: here.sampleRate, frames: here.left.length });
+        expect(off.meta).toEqual(here.meta);
+        const interleaved = new Float32Array(here.left.length * 2);
+        for (let i = 0; i < here.left.length; i++) {
+          interleaved[2 * i] = here.left[i]!;
+          interleaved[2 * i + 1] = here.right[i]!;
+        }
+        expect((await readFile(path)).equals(bytes(interleaved))).toBe(true);
+      } finally {
+        await rm(path, { force: true });
+      }
+    }
   }, 60_000);
 
   it('keeps the event loop free while rendering', async () => {

@@ -14,17 +14,20 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AppError, type AppErrorCode, type AppErrorDetail } from '@dawg/shared';
 import type { SynthRequest } from './params';
-import type { RenderResult } from './render';
+import type { RenderResult, StreamedRender } from './render';
 import type { WavFormat } from './wav';
 
 export interface ThreadRequest {
   id: number;
   request: SynthRequest;
   encode?: WavFormat;
+  /** Stream the samples into this file (interleaved stereo f32le) instead of posting them back. */
+  toFile?: string;
 }
 
 export type ThreadResponse =
   | { id: number; ok: true; result: RenderResult; wav: Uint8Array | undefined }
+  | { id: number; ok: true; file: StreamedRender }
   | {
       id: number;
       ok: false;
@@ -37,6 +40,9 @@ export interface OffThreadOptions {
   encode?: WavFormat;
 }
 
+/** A render streamed into a file (renderSongToFileOffThread): its facts, the samples being in the file. */
+export type OffThreadFileResult = StreamedRender & { path: string; channels: 2 };
+
 export interface OffThreadResult extends RenderResult {
   /** The encoded WAV file when `encode` was asked for. */
   wav?: Buffer;
@@ -46,9 +52,10 @@ interface Job {
   id: number;
   request: SynthRequest;
   encode: WavFormat | undefined;
+  toFile: string | undefined;
   signal: AbortSignal | undefined;
   onAbort: () => void;
-  resolve: (r: OffThreadResult) => void;
+  resolve: (r: OffThreadResult | OffThreadFileResult) => void;
   reject: (e: unknown) => void;
 }
 
@@ -70,7 +77,9 @@ function tsxEsmApiUrl(): string {
 
 /** How to start the thread: under tsx (this file is .ts) the entry is loaded through tsx's ESM loader API. */
 function spawnThread(): Worker {
-  const entry = new URL(import.meta.url.endsWith('.ts') ? './thread-entry.ts' : './thread-entry.js', import.meta.url);
+  // The production build (scripts/build-server.mjs) emits thread-entry.mjs next to the bundle that holds this code.
+  const built = import.meta.url.endsWith('.mjs') ? './thread-entry.mjs' : './thread-entry.js';
+  const entry = new URL(import.meta.url.endsWith('.ts') ? './thread-entry.ts' : built, import.meta.url);
   if (!import.meta.url.endsWith('.ts')) return new Worker(entry);
   // Node 20 does not apply `--import` loaders to a worker's own entry module, so register tsx inside the thread
   // before importing the entry.
@@ -93,17 +102,34 @@ export class SynthThread {
   private closed = false;
 
   render(request: SynthRequest, opts: OffThreadOptions = {}): Promise<OffThreadResult> {
+    return this.enqueue<OffThreadResult>(request, opts.encode, undefined, opts.signal);
+  }
+
+  /**
+   * Renders into `path` (created or replaced) as interleaved stereo f32le, bar by bar: neither thread holds the
+   * song. An aborted or failed render may leave a partial file: the caller deletes it.
+   */
+  renderToFile(request: SynthRequest, path: string, opts: { signal?: AbortSignal } = {}): Promise<OffThreadFileResult> {
+    return this.enqueue<OffThreadFileResult>(request, undefined, path, opts.signal);
+  }
+
+  private enqueue<T extends OffThreadResult | OffThreadFileResult>(
+    request: SynthRequest,
+    encode: WavFormat | undefined,
+    toFile: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
     if (this.closed) return Promise.reject(new Error('synth thread is closed'));
-    const { signal } = opts;
     if (signal?.aborted) return Promise.reject(abortError(signal));
-    return new Promise<OffThreadResult>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       const job: Job = {
         id: this.nextId++,
         request,
-        encode: opts.encode,
+        encode,
+        toFile,
         signal,
         onAbort: () => this.abort(job),
-        resolve,
+        resolve: resolve as Job['resolve'],
         reject,
       };
       signal?.addEventListener('abort', job.onAbort, { once: true });
@@ -195,7 +221,10 @@ export class SynthThread {
     const job = this.current;
     if (!job || job.id !== msg.id) return;
     this.current = null;
-    if (msg.ok) {
+    if (msg.ok && 'file' in msg) {
+      const out: OffThreadFileResult = { ...msg.file, path: job.toFile ?? '', channels: 2 };
+      this.settle(job, () => job.resolve(out));
+    } else if (msg.ok) {
       const out: OffThreadResult = msg.result;
       if (msg.wav) out.wav = Buffer.from(msg.wav.buffer, msg.wav.byteOffset, msg.wav.byteLength);
       this.settle(job, () => job.resolve(out));
@@ -221,7 +250,12 @@ export class SynthThread {
       () => {
         if (this.current !== job || !this.worker) return;
         this.worker.ref();
-        const msg: ThreadRequest = { id: job.id, request: job.request, ...(job.encode ? { encode: job.encode } : {}) };
+        const msg: ThreadRequest = {
+          id: job.id,
+          request: job.request,
+          ...(job.encode ? { encode: job.encode } : {}),
+          ...(job.toFile ? { toFile: job.toFile } : {}),
+        };
         this.worker.postMessage(msg);
       },
       () => undefined,
@@ -235,6 +269,16 @@ let shared: SynthThread | null = null;
 export function renderSongOffThread(request: SynthRequest, opts: OffThreadOptions = {}): Promise<OffThreadResult> {
   shared ??= new SynthThread();
   return shared.render(request, opts);
+}
+
+/** Renders a song into `path` on the shared synth thread (see SynthThread.renderToFile); abort with `signal`. */
+export function renderSongToFileOffThread(
+  request: SynthRequest,
+  path: string,
+  opts: { signal?: AbortSignal } = {},
+): Promise<OffThreadFileResult> {
+  shared ??= new SynthThread();
+  return shared.renderToFile(request, path, opts);
 }
 
 /** Stops the shared synth thread (graceful shutdown). */

@@ -51,6 +51,7 @@ import { availableTools } from '../tools';
 import { ChatEventWriter, chatTurnEvents, chatTurnKey, LOST } from './events';
 import type { ContentBlock, ProviderMessage } from './provider';
 import { type ChatRunner, estimateCallCost } from './runner';
+import { assertNotDemoAccount } from '../demo';
 
 export interface ChatDeps {
   db: Kysely<Database>;
@@ -219,6 +220,10 @@ const BUSY = 'A reply is still being written in this conversation; wait for it o
 
 export async function sendMessage(deps: ChatDeps, caller: Caller, input: SendInput): Promise<ChatSendOutput> {
   if (!deps.chat.accepting) throw new AppError('SERVICE_UNAVAILABLE', 'The server is restarting; please send again');
+  // Demo accounts never reach a paid provider: with one configured, the producer is not part of the demo.
+  if (deps.env.ANTHROPIC_API_KEY || deps.env.GOOGLE_AI_API_KEY) {
+    await assertNotDemoAccount(deps.db, caller.id, 'The AI producer');
+  }
   let conversation = input.conversationId
     ? await findConversationOfUser(deps.db, caller.id, input.conversationId)
     : undefined;
