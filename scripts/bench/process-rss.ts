@@ -10,33 +10,23 @@
  * what the Dockerfiles and Railway run, flags included).
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createDb, type Database } from '@dawg/db';
 import {
-  adminUrl,
   createUser,
-  databaseUrl,
   defaultRedisUrl,
-  dropDatabase,
-  ensureTemplateDatabase,
   flushPrefix,
   launch,
-  newRunId,
-  quoteIdent,
   repoPath,
   startS3Server,
-  TEST_DB_PREFIX,
   testEnv,
   uniqueRedisPrefix,
-  withAdminClient,
   type Launched,
   type S3ServerHandle,
 } from '@dawg/testing';
-import type { Kysely } from 'kysely';
+import { createBenchDatabase, type BenchDatabase } from './bench-db';
 import { singleVariantResult, type Benchmark, type Goal } from './types';
 
 const API_GOAL: Goal = { description: 'api idle RSS ≤ 150 MB', comparator: '<=', target: 150 };
@@ -57,43 +47,7 @@ async function rssMb(pid: number): Promise<number> {
   return parseVmRssMb(await readFile(`/proc/${pid}/status`, 'utf8'));
 }
 
-interface BenchDatabase {
-  url: string;
-  db: Kysely<Database>;
-  drop(): Promise<void>;
-}
 
-/**
- * A database cloned from the migrated test template (what createTestDatabase does inside a vitest run, which this
- * process is not). Named like a test database, so a crashed run's leftover is dropped by the test teardown.
- */
-async function benchDatabase(): Promise<BenchDatabase> {
-  const admin = adminUrl();
-  const template = await ensureTemplateDatabase(admin);
-  const name = `${TEST_DB_PREFIX}${newRunId()}_${randomBytes(5).toString('hex')}`;
-  await withAdminClient(async (client) => {
-    // The template is busy while another run clones it: retry that for a while.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await client.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(template)}`);
-        return;
-      } catch (err) {
-        if (attempt > 100 || !/being accessed by other users/.test((err as Error).message)) throw err;
-        await sleep(100 + Math.random() * 200);
-      }
-    }
-  }, admin);
-  const url = databaseUrl(admin, name);
-  const db = createDb({ connectionString: url, max: 2 });
-  return {
-    url,
-    db,
-    async drop() {
-      await db.destroy();
-      await withAdminClient((client) => dropDatabase(client, name), admin);
-    },
-  };
-}
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
@@ -193,7 +147,7 @@ export const processRss: Benchmark = {
     let s3server: S3ServerHandle | undefined;
     let stack: Launched | undefined;
     try {
-      [database, s3server] = await Promise.all([benchDatabase(), startS3Server()]);
+      [database, s3server] = await Promise.all([createBenchDatabase(), startS3Server()]);
       const env = testEnv(
         { databaseUrl: database.url, redisPrefix: prefix, s3: s3server },
         { MUSIC_PROVIDER: 'local', WHITELISTED_IPS: '127.0.0.1', LOG_LEVEL: 'warn' },
